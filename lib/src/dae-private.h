@@ -1,0 +1,281 @@
+/* libdae — internal declarations shared across the lib/src sources
+ * Copyright (C) 2026 The dae authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Nothing here is exported from the shared library (hidden visibility);
+ * tests link the static convenience library to reach it.
+ */
+
+#ifndef DAE_PRIVATE_H
+#define DAE_PRIVATE_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "dae/dae.h"
+
+/* ------------------------------------------------------------------------ */
+/* status.c                                                                  */
+
+/* Sets error (if non-NULL) to status and a printf-style message; returns
+ * status so callers can "return dae_set_error (error, ...)". */
+DaeStatus       dae_set_error                 (DaeError *error,
+                                               DaeStatus status,
+                                               const char *format,
+                                               ...) __attribute__ ((format (printf, 3, 4)));
+
+/* Allocation hook so tests can make allocations fail (NULL = libc). */
+void *          dae_malloc                    (size_t size);
+void *          dae_calloc                    (size_t n, size_t size);
+/* Test-only: make the n-th next allocation (0-based) and every later one
+ * fail; SIZE_MAX disables.  Not thread safe; tests only. */
+void            dae_debug_fail_allocations_after (size_t n);
+
+/* ------------------------------------------------------------------------ */
+/* stft.c                                                                    */
+
+/* The library-wide FFTW planner lock. */
+void            dae_fftw_lock                 (void);
+void            dae_fftw_unlock               (void);
+
+/* ------------------------------------------------------------------------ */
+/* features.c: triangular band weights on FFT bins                           */
+
+typedef struct
+{
+  size_t n_bands;
+  size_t n_bins;
+  /* For each bin k: it lies between band lo[k] and lo[k] + 1 with weight
+   * frac[k] on the upper band and 1 - frac[k] on lo[k].  Bins below the first
+   * centre or above the last one belong wholly to the first or last band
+   * (lo = 0, frac = 0, or lo = n_bands - 1, frac = 0). */
+  unsigned short *lo;
+  float *frac;
+  /* sum of weights per band, for normalising energies to a mean per bin */
+  float *norm;
+} DaeBands;
+
+DaeStatus       dae_bands_init                (DaeBands *bands,
+                                               const float *centers_hz,
+                                               size_t n_bands,
+                                               unsigned sample_rate,
+                                               size_t fft_size);
+void            dae_bands_clear               (DaeBands *bands);
+/* spectrum: 2 * n_bins interleaved re/im; energy: n_bands (mean power per
+ * bin of each band, >= 0). */
+void            dae_bands_energy              (const DaeBands *bands,
+                                               const float *spectrum,
+                                               float *energy);
+/* band_gain: n_bands; bin_gain: n_bins (linear interpolation between band
+ * centres, so gains are smooth over frequency). */
+void            dae_bands_interpolate         (const DaeBands *bands,
+                                               const float *band_gain,
+                                               float *bin_gain);
+
+/* log compression + normalisation: features[b] = (log10 (energy[b] + eps)
+ * - mean[b]) / std[b] */
+#define DAE_LOG_EPSILON 1e-10f
+void            dae_features_from_energy      (const float *energy,
+                                               const float *norm_mean,
+                                               const float *norm_std,
+                                               size_t n_bands,
+                                               float *features);
+
+/* ------------------------------------------------------------------------ */
+/* model.c: the in-memory model                                              */
+
+typedef enum
+{
+  DAE_ACT_LINEAR = 0,
+  DAE_ACT_TANH = 1,
+  DAE_ACT_SIGMOID = 2,
+  DAE_ACT_RELU = 3
+} DaeActivation;
+
+/* y = act (W x + b); W is row-major [n_out][n_in]. */
+typedef struct
+{
+  size_t n_in;
+  size_t n_out;
+  DaeActivation act;
+  float *w;
+  float *b;
+} DaeDense;
+
+/* PyTorch-convention GRU, gate order z (update), r (reset), n (candidate):
+ *   z = sigmoid (Wz x + bxz + Uz h + bhz)
+ *   r = sigmoid (Wr x + bxr + Ur h + bhr)
+ *   n = tanh (Wn x + bxn + r * (Un h + bhn))
+ *   h' = (1 - z) * n + z * h
+ * w: [3 * n_hidden][n_in], u: [3 * n_hidden][n_hidden], bx, bh: [3 * n_hidden]
+ * (rows 0..H-1 = z, H..2H-1 = r, 2H..3H-1 = n). */
+typedef struct
+{
+  size_t n_in;
+  size_t n_hidden;
+  float *w;
+  float *u;
+  float *bx;
+  float *bh;
+} DaeGru;
+
+/* The network:
+ *   features (n_bands)
+ *   -> enc_dense (tanh, enc_dense) -> enc_gru (enc_gru)
+ *   -> bottleneck (tanh, bottleneck) -> dec_gru (dec_gru)
+ *   -> gain head (sigmoid, n_bands) from dec_gru [+ features if gain_skip]
+ *   -> recon head (linear, n_bands) from dec_gru only
+ *   -> vad head (sigmoid, 1) from dec_gru, if has_vad */
+typedef struct
+{
+  DaeDense enc_dense;
+  DaeGru enc_gru;
+  DaeDense bottleneck;
+  DaeGru dec_gru;
+  DaeDense gain;
+  DaeDense recon;
+  DaeDense vad;                 /* n_out == 0 when absent */
+} DaeNet;
+
+/* A named parameter tensor inside a model, for I/O, init and training. */
+typedef struct
+{
+  const char *name;             /* static string, e.g. "enc_gru.w" */
+  float *data;
+  size_t rows;
+  size_t cols;                  /* 1 for vectors */
+} DaeTensor;
+
+#define DAE_MAX_TENSORS 24
+#define DAE_MODEL_INFO_MAX 4096
+
+struct DaeModel
+{
+  atomic_int refcount;
+  DaeModelConfig config;
+  float *band_centers;          /* n_bands, Hz */
+  float *norm_mean;             /* n_bands, of log10 band energy */
+  float *norm_std;              /* n_bands, > 0 */
+  float anomaly_threshold;      /* < 0: not calibrated */
+  char info[DAE_MODEL_INFO_MAX];        /* NUL-terminated */
+  DaeNet net;
+  size_t n_params;              /* trainable floats in net */
+  float *storage;               /* one block: every array above */
+};
+
+/* Allocates a model for a validated config: all arrays zeroed, band centres
+ * from dae_band_layout_erb (50 Hz .. min (0.45 rate, 20 kHz)), norm mean 0 /
+ * std 1, threshold -1, refcount 1. */
+DaeStatus       dae_model_alloc               (const DaeModelConfig *config,
+                                               DaeModel **model_out,
+                                               DaeError *error);
+/* Fills tensors[] with the model's trainable tensors in a fixed order;
+ * returns their count (<= DAE_MAX_TENSORS). */
+size_t          dae_model_list_tensors        (DaeModel *model,
+                                               DaeTensor *tensors);
+/* Deterministic Glorot-uniform weights, zero biases (GRU update-gate bias
+ * +1), from seed. */
+void            dae_model_init_random         (DaeModel *model,
+                                               uint64_t seed);
+
+/* Small deterministic PRNG (splitmix64 / xoshiro-style), for init and
+ * training; no global state. */
+typedef struct
+{
+  uint64_t s;
+} DaeRng;
+void            dae_rng_seed                  (DaeRng *rng,
+                                               uint64_t seed);
+uint64_t        dae_rng_next                  (DaeRng *rng);
+/* uniform in [0, 1) */
+float           dae_rng_uniform               (DaeRng *rng);
+/* standard normal */
+float           dae_rng_normal                (DaeRng *rng);
+
+/* ------------------------------------------------------------------------ */
+/* net.c: forward (streaming, one frame) and training (sequences)            */
+
+/* Per-stream recurrent state and scratch for dae_net_step; sized from the
+ * model at init, never reallocated. */
+typedef struct
+{
+  float *enc_h;                 /* enc_gru.n_hidden */
+  float *dec_h;                 /* dec_gru.n_hidden */
+  float *scratch;               /* see net.c */
+  size_t scratch_size;
+} DaeNetState;
+
+DaeStatus       dae_net_state_init            (DaeNetState *state,
+                                               const DaeNet *net);
+void            dae_net_state_clear           (DaeNetState *state);
+void            dae_net_state_reset           (DaeNetState *state);
+
+/* One frame: features (n_bands) -> gains (n_bands, in [0,1]),
+ * recon (n_bands), vad (1 float, may be NULL if the net has none).
+ * No allocation. */
+void            dae_net_step                  (const DaeNet *net,
+                                               DaeNetState *state,
+                                               const float *features,
+                                               float *gains,
+                                               float *recon,
+                                               float *vad);
+
+/* Layer primitives over a sequence of T frames (row-major [T][dim]), used by
+ * the trainer and by the gradient-check tests.  Backward functions
+ * *accumulate* into the parameter gradients (same layout as the layer) and
+ * write (not accumulate) the input gradient dx when it is non-NULL. */
+void            dae_dense_forward_seq         (const DaeDense *layer,
+                                               size_t T,
+                                               const float *x,
+                                               float *y);
+void            dae_dense_backward_seq        (const DaeDense *layer,
+                                               size_t T,
+                                               const float *x,
+                                               const float *y,
+                                               const float *dy,
+                                               DaeDense *grad,
+                                               float *dx);
+
+/* h0: initial state (n_hidden, NULL = zeros); h: [T][n_hidden] outputs;
+ * cache: [T][4 * n_hidden] (z, r, n, Un h + bhn) kept for backward. */
+void            dae_gru_forward_seq           (const DaeGru *layer,
+                                               size_t T,
+                                               const float *x,
+                                               const float *h0,
+                                               float *h,
+                                               float *cache);
+/* Backpropagation through time.  dh: [T][n_hidden] gradient of the loss
+ * w.r.t. each output h[t] (only direct contributions; the recurrence is
+ * handled here).  work: scratch of 6 * n_hidden floats. */
+void            dae_gru_backward_seq          (const DaeGru *layer,
+                                               size_t T,
+                                               const float *x,
+                                               const float *h0,
+                                               const float *h,
+                                               const float *cache,
+                                               const float *dh,
+                                               DaeGru *grad,
+                                               float *dx,
+                                               float *work);
+
+/* ------------------------------------------------------------------------ */
+/* model.c / model-io.c: additions for I/O and tests                          */
+
+/* As dae_model_list_tensors() for a validated config, without a model:
+ * fills names, rows and cols (data = NULL) in the same fixed order. */
+size_t          dae_model_config_tensor_shapes (const DaeModelConfig *config,
+                                               DaeTensor *tensors);
+/* Checks the values of a model (band centres, normalisation, threshold,
+ * info, every weight finite); on failure returns status with a message
+ * naming the record.  Used by the reader (DAE_ERROR_BAD_FORMAT) and the
+ * writer (DAE_ERROR_INVALID_ARGUMENT). */
+DaeStatus       dae_model_check_values        (const DaeModel *model,
+                                               DaeStatus status,
+                                               DaeError *error);
+/* CRC-32 (IEEE 802.3, reflected, as zlib's crc32 ()): start with crc = 0 and
+ * feed consecutive chunks. */
+uint32_t        dae_crc32                     (uint32_t crc,
+                                               const void *data,
+                                               size_t size);
+
+#endif /* DAE_PRIVATE_H */
