@@ -10,7 +10,7 @@ PACKAGES="
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad
   python3 python3-gi gir1.2-gstreamer-1.0
-  indent
+  indent time
 "
 
 missing=""
