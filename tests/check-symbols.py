@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Checks that libdae exports exactly the public API declared in dae.h.
+"""Checks that libdae exports exactly the public API declared in its headers.
 
-Usage: check-symbols.py LIBDAE.so dae.h
+Usage: check-symbols.py LIBDAE.so HEADER.h...   (dae.h dae-train.h)
 Prints TAP: one test that the sets are equal, with the differences listed.
 """
 import re
@@ -34,15 +34,23 @@ def exported(library):
 
 
 def main():
-    library, header = sys.argv[1], sys.argv[2]
-    api = declared(header)
+    library, headers = sys.argv[1], sys.argv[2:]
+    api = set()
+    empty = []
+    for header in headers:
+        names = declared(header)
+        if not names:
+            empty.append(header)
+        api |= names
     syms = exported(library)
     print("TAP version 13")
     print("1..2")
-    if api:
-        print("ok 1 - dae.h declares %d DAE_API functions" % len(api))
+    if headers and not empty:
+        print("ok 1 - %d headers declare %d DAE_API functions"
+              % (len(headers), len(api)))
     else:
-        print("not ok 1 - no DAE_API declarations found in %s" % header)
+        print("not ok 1 - no DAE_API declarations found in %s"
+              % (", ".join(empty) or "(no headers given)"))
     missing = sorted(api - syms)
     extra = sorted(syms - api)
     if not missing and not extra:
