@@ -1,0 +1,302 @@
+/* libdae — trainer API (used by tools/ and tests; not needed at run time)
+ * Copyright (C) 2026 The dae authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Lesser General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ */
+
+/**
+ * SECTION:dae-train
+ * @title: libdae trainer
+ *
+ * Trains a #DaeModel from audio held in memory.  The caller decodes audio
+ * (any way it likes; dae-train uses GStreamer) to mono float samples at the
+ * model's rate and hands the clips to the trainer, which makes training
+ * sequences on the fly: for the denoise recipe it mixes speech with noise at
+ * random SNRs, levels, microphone colourings, reverberation and clipping;
+ * for the anomaly recipe it corrupts normal audio's features and learns to
+ * reconstruct the clean ones.  Features are computed with exactly the code
+ * the streaming processor uses.
+ *
+ * Threading: a #DaeTrainer is used by one thread at a time; it calls
+ * OpenBLAS, which may use several threads (OPENBLAS_NUM_THREADS).  Results
+ * are deterministic for a given seed and OpenBLAS thread count.
+ */
+
+#ifndef DAE_DAE_TRAIN_H
+#define DAE_DAE_TRAIN_H
+
+#include <dae/dae.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * DaeRecipe:
+ * @DAE_RECIPE_DENOISE: speech + noise sources; targets are the clean band
+ *   gains (clean-frame head), the input features (reconstruction head) and
+ *   voice activity from the clean speech (if the model has a VAD head)
+ * @DAE_RECIPE_ANOMALY: normal sources only; a denoising autoencoder: the
+ *   reconstruction head learns clean features from corrupted ones; the
+ *   anomaly threshold is calibrated on held-out normal audio
+ */
+typedef enum
+{
+  DAE_RECIPE_DENOISE = 0,
+  DAE_RECIPE_ANOMALY = 1
+} DaeRecipe;
+
+/**
+ * DaeTrainSource:
+ * @DAE_SOURCE_SPEECH: clean speech (denoise recipe)
+ * @DAE_SOURCE_NOISE: noise to mix in (denoise recipe)
+ * @DAE_SOURCE_NORMAL: a machine's normal sound (anomaly recipe)
+ */
+typedef enum
+{
+  DAE_SOURCE_SPEECH = 0,
+  DAE_SOURCE_NOISE = 1,
+  DAE_SOURCE_NORMAL = 2
+} DaeTrainSource;
+
+/**
+ * DaeTrainConfig:
+ * @recipe: what to learn
+ * @seed: seed of every random choice (init, mixing, batching)
+ * @max_epochs: upper bound on epochs (>= 1)
+ * @steps_per_epoch: mini-batches per epoch (>= 1)
+ * @batch_size: sequences per mini-batch (1 to 1024)
+ * @sequence_frames: frames per sequence, the BPTT length (2 to 10000)
+ * @learning_rate: Adam's initial step size (> 0)
+ * @lr_decay: learning rate multiplier applied after every epoch, (0, 1]
+ * @grad_clip: global gradient-norm clip (> 0)
+ * @patience: stop after this many epochs without a better validation loss
+ *   (0 = never stop early)
+ * @validation_fraction: share of each source's audio held out, [0, 0.5]
+ * @validation_sequences: sequences in the (fixed) validation set
+ * @snr_min_db: lowest mixing SNR in dB (denoise)
+ * @snr_max_db: highest mixing SNR in dB (denoise)
+ * @level_min_db: lowest speech level in dBFS (denoise: RMS over the
+ *   sequence); anomaly recipe: lowest gain in dB applied to the normal
+ *   recording (0 = as recorded)
+ * @level_max_db: highest speech level in dBFS (denoise, <= 0), or highest
+ *   gain in dB (anomaly)
+ * @filter_probability: chance of a random microphone-like filter
+ * @reverb_probability: chance of synthetic reverberation on the speech
+ * @clip_probability: chance of clipping the mixture
+ * @corruption: std of the Gaussian noise added to the normalised input
+ *   features (anomaly; a few per cent of (frame, band) values are also
+ *   dropped to 0)
+ * @gain_weight: weight of the clean-frame (gain) loss; must be 0 for the
+ *   anomaly recipe
+ * @recon_weight: weight of the reconstruction loss; > 0 for the anomaly
+ *   recipe
+ * @vad_weight: weight of the voice-activity loss; ignored when the model
+ *   has no voice-activity head; must be 0 for the anomaly recipe
+ * @threshold_quantile: quantile of held-out normal frame scores used as the
+ *   anomaly threshold (anomaly recipe), (0, 1)
+ *
+ * Fill with dae_train_config_init(); zero is never silently a default.
+ */
+typedef struct
+{
+  DaeRecipe recipe;
+  uint64_t seed;
+  size_t max_epochs;
+  size_t steps_per_epoch;
+  size_t batch_size;
+  size_t sequence_frames;
+  double learning_rate;
+  double lr_decay;
+  double grad_clip;
+  size_t patience;
+  double validation_fraction;
+  size_t validation_sequences;
+  double snr_min_db;
+  double snr_max_db;
+  double level_min_db;
+  double level_max_db;
+  double filter_probability;
+  double reverb_probability;
+  double clip_probability;
+  double corruption;
+  double gain_weight;
+  double recon_weight;
+  double vad_weight;
+  double threshold_quantile;
+} DaeTrainConfig;
+
+/**
+ * dae_train_config_init:
+ * @config: (out caller-allocates)
+ * @recipe: the recipe whose defaults to use
+ */
+DAE_API void            dae_train_config_init         (DaeTrainConfig *config,
+                                                       DaeRecipe recipe);
+
+typedef struct DaeTrainer DaeTrainer;
+
+/**
+ * DaeEpochResult:
+ * @epoch: 1-based number of the epoch just finished
+ * @train_loss: mean training loss over the epoch
+ * @validation_loss: loss on the fixed validation set
+ * @learning_rate: the rate used in this epoch
+ * @improved: non-zero if this is the best validation loss so far (the
+ *   trainer keeps that model)
+ * @stop: non-zero if training should stop (max_epochs reached or no
+ *   improvement for patience epochs)
+ */
+typedef struct
+{
+  size_t epoch;
+  double train_loss;
+  double validation_loss;
+  double learning_rate;
+  int improved;
+  int stop;
+} DaeEpochResult;
+
+/**
+ * DaeTrainProgressFunc:
+ * @step: steps done in this epoch
+ * @n_steps: steps per epoch
+ * @loss: running mean training loss in this epoch
+ * @user_data: as given
+ *
+ * Called after every mini-batch.  Return non-zero to interrupt the epoch
+ * (for example on Ctrl-C); dae_trainer_run_epoch() then returns %DAE_OK with
+ * the partial epoch undone from the schedule's point of view (no epoch
+ * counted, no validation, no learning-rate decay; the weight updates of the
+ * steps done are kept), and the trainer can still be checkpointed.  The
+ * #DaeEpochResult of an interrupted epoch has @epoch = epochs completed
+ * before it, @validation_loss NaN, @improved and @stop 0.
+ */
+typedef int (*DaeTrainProgressFunc) (size_t step, size_t n_steps,
+    double loss, void *user_data);
+
+/**
+ * dae_trainer_new:
+ * @model_config: the architecture to train
+ * @config: the training settings
+ * @trainer_out: (out) (transfer full)
+ * @error: (nullable)
+ */
+DAE_API DaeStatus       dae_trainer_new               (const DaeModelConfig *model_config,
+                                                       const DaeTrainConfig *config,
+                                                       DaeTrainer **trainer_out,
+                                                       DaeError *error) DAE_WARN_UNUSED_RESULT;
+
+/** dae_trainer_free: @trainer: (nullable) */
+DAE_API void            dae_trainer_free              (DaeTrainer *trainer);
+
+/**
+ * dae_trainer_add_audio:
+ * @samples: mono samples at the model's rate, in [-1, 1]; copied
+ * @n_samples: their count
+ * @name: (nullable) where they came from, for the model's info text
+ *
+ * Adds one clip before dae_trainer_prepare().  Clips shorter than one
+ * training sequence (plus a few hops of warm-up) are still used (looped)
+ * for noise and skipped (counted in the model's info) for speech and normal
+ * sources.
+ *
+ * Returns: %DAE_OK; %DAE_ERROR_INVALID_ARGUMENT for a source the recipe
+ *   does not use, a non-finite sample, or a call after prepare;
+ *   %DAE_ERROR_NO_MEMORY.
+ */
+DAE_API DaeStatus       dae_trainer_add_audio         (DaeTrainer *trainer,
+                                                       DaeTrainSource source,
+                                                       const float *samples,
+                                                       size_t n_samples,
+                                                       const char *name,
+                                                       DaeError *error) DAE_WARN_UNUSED_RESULT;
+
+/**
+ * dae_trainer_set_info:
+ * @info: free text stored in the model (command line, data summary)
+ */
+DAE_API DaeStatus       dae_trainer_set_info          (DaeTrainer *trainer,
+                                                       const char *info) DAE_WARN_UNUSED_RESULT;
+
+/**
+ * dae_trainer_prepare:
+ *
+ * Splits off the validation audio, computes the feature normalisation
+ * statistics, initialises the weights (unless a checkpoint was loaded) and
+ * builds the fixed validation set.  Fails with %DAE_ERROR_INVALID_ARGUMENT
+ * when the sources the recipe needs are missing.
+ */
+DAE_API DaeStatus       dae_trainer_prepare           (DaeTrainer *trainer,
+                                                       DaeError *error) DAE_WARN_UNUSED_RESULT;
+
+/**
+ * dae_trainer_run_epoch:
+ * @progress: (nullable) called after every mini-batch
+ * @result: (out) (nullable)
+ *
+ * Trains one epoch (steps_per_epoch mini-batches of BPTT with Adam),
+ * then evaluates the validation set.
+ */
+DAE_API DaeStatus       dae_trainer_run_epoch         (DaeTrainer *trainer,
+                                                       DaeTrainProgressFunc progress,
+                                                       void *user_data,
+                                                       DaeEpochResult *result,
+                                                       DaeError *error) DAE_WARN_UNUSED_RESULT;
+
+/**
+ * dae_trainer_get_model:
+ * @model_out: (out) (transfer full) a new model holding the best weights so
+ *   far, the normalisation, the info text and (anomaly recipe) the
+ *   calibrated threshold
+ *
+ * The info text is the dae_trainer_set_info() text, then the recipe, each
+ * source's clip count and seconds, epochs and best validation loss, the
+ * augmentation settings and, for the anomaly recipe, how the threshold was
+ * calibrated: the threshold_quantile quantile of the frame scores
+ * (#DaeFrameResult.score, through a #DaeProcessor) of the held-out normal
+ * audio.  Before the first epoch the initial weights are used.  The trainer
+ * must be prepared (%DAE_ERROR_INVALID_ARGUMENT otherwise).
+ */
+DAE_API DaeStatus       dae_trainer_get_model         (DaeTrainer *trainer,
+                                                       DaeModel **model_out,
+                                                       DaeError *error) DAE_WARN_UNUSED_RESULT;
+
+/**
+ * dae_trainer_save_checkpoint:
+ * @path: file to write (atomically: temporary file + rename)
+ *
+ * Saves everything needed to resume exactly: current and best weights,
+ * Adam moments, epoch, learning rate, random state, normalisation.
+ */
+DAE_API DaeStatus       dae_trainer_save_checkpoint   (DaeTrainer *trainer,
+                                                       const char *path,
+                                                       DaeError *error) DAE_WARN_UNUSED_RESULT;
+
+/**
+ * dae_trainer_load_checkpoint:
+ *
+ * Restores a checkpoint saved by the same architecture and recipe; call
+ * before dae_trainer_prepare() (which then keeps the loaded weights and
+ * normalisation; later calls return %DAE_ERROR_INVALID_ARGUMENT).  Add the
+ * same audio with the same settings to resume bit-exactly.  Checkpoints are
+ * validated like model files: %DAE_ERROR_IO, %DAE_ERROR_BAD_FORMAT
+ * (truncated, checksum, malformed), %DAE_ERROR_UNSUPPORTED_VERSION, or
+ * %DAE_ERROR_INCOMPATIBLE if the architecture or recipe differs; on error
+ * the trainer is unchanged.
+ */
+DAE_API DaeStatus       dae_trainer_load_checkpoint   (DaeTrainer *trainer,
+                                                       const char *path,
+                                                       DaeError *error) DAE_WARN_UNUSED_RESULT;
+
+/** dae_trainer_get_epoch: Returns: epochs completed so far. */
+DAE_API size_t          dae_trainer_get_epoch         (const DaeTrainer *trainer);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DAE_DAE_TRAIN_H */

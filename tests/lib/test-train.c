@@ -1,0 +1,1171 @@
+/* libdae — tests for the trainer (train.c, augment.c)
+ * Copyright (C) 2026 The dae authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Tiny models (8 bands, 16-unit layers, 64-sample window, 32-sample hop at
+ * 16 kHz) trained for a few epochs on synthetic audio made here: harmonic
+ * "speech" bursts, white and pink noise, a machine-like hum.
+ */
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "dae/dae-train.h"
+#include "train-private.h"
+
+#define RATE 16000
+#define TEST_SEED 0x5eedu
+/* validation loss after DENOISE_EPOCHS must be below this share of the
+ * first epoch's */
+#define DENOISE_EPOCHS 8
+#define LOSS_RATIO 0.7
+/* noise-only input must get at least this much more attenuation (mean
+ * applied band gain, dB) than clean speech-like input */
+#define GAIN_MARGIN_DB 3.0
+/* anomalous audio must score this many times the held-out normal audio */
+#define ANOMALY_SCORE_RATIO 3.0
+#define ANOMALY_QUANTILE 0.9
+/* loose bounds on the share of fresh normal frames above the threshold
+ * calibrated at ANOMALY_QUANTILE */
+#define FALSE_ALARM_MIN 0.01
+#define FALSE_ALARM_MAX 0.3
+/* finite differences on the full training loss */
+#define GRAD_EPS 1e-3f
+#define GRAD_REL_TOL 3e-2
+#define GRAD_ABS_TOL 5e-4
+/* batched GRU (train-gru.c) vs the net.c primitives: float rounding only */
+#define GRU_BATCH_TOL 1e-4
+
+/* ------------------------------------------------------------------------ */
+/* Synthetic audio                                                           */
+
+static void
+white_noise (GRand * rand, float *x, size_t n, double rms)
+{
+  size_t i;
+
+  for (i = 0; i < n; i++) {
+    /* sum of uniforms: variance 3 * (1/3) = 1 */
+    double v = g_rand_double_range (rand, -1.0, 1.0)
+        + g_rand_double_range (rand, -1.0, 1.0)
+        + g_rand_double_range (rand, -1.0, 1.0);
+
+    x[i] = (float) (rms * v);
+  }
+}
+
+/* Paul Kellet's economy pink filter over white noise, normalised to rms. */
+static void
+pink_noise (GRand * rand, float *x, size_t n, double rms)
+{
+  double b0 = 0.0;
+  double b1 = 0.0;
+  double b2 = 0.0;
+  double sum = 0.0;
+  size_t i;
+
+  white_noise (rand, x, n, 1.0);
+  for (i = 0; i < n; i++) {
+    double w = x[i];
+
+    b0 = 0.99765 * b0 + w * 0.0990460;
+    b1 = 0.96300 * b1 + w * 0.2965164;
+    b2 = 0.57000 * b2 + w * 1.0526913;
+    x[i] = (float) (b0 + b1 + b2 + w * 0.1848);
+    sum += (double) x[i] * x[i];
+  }
+  sum = sqrt (sum / (double) n);
+  for (i = 0; i < n; i++)
+    x[i] = (float) (x[i] * rms / sum);
+}
+
+/* Voiced bursts of 150 to 400 ms (f0 100 to 250 Hz gliding, harmonics up
+ * to 4 kHz falling 6 dB/octave, raised-cosine envelope); with pauses of 50
+ * to 200 ms between them if pauses is set. */
+static void
+speech_like (GRand * rand, float *x, size_t n, double amplitude, int pauses)
+{
+  size_t i = 0;
+
+  memset (x, 0, n * sizeof (float));
+  while (i < n) {
+    size_t len = (size_t) (g_rand_double_range (rand, 0.15, 0.4) * RATE);
+    double f0 = g_rand_double_range (rand, 100.0, 250.0);
+    double glide = g_rand_double_range (rand, -0.5, 0.5);
+    double phase = 0.0;
+    size_t j;
+
+    for (j = 0; j < len && i + j < n; j++) {
+      double t = (double) j / (double) len;
+      double env = pauses ? 0.5 - 0.5 * cos (2.0 * G_PI * t) : 1.0;
+      double f = f0 * (1.0 + glide * t);
+      double v = 0.0;
+      int k;
+
+      phase += 2.0 * G_PI * f / RATE;
+      for (k = 1; k * f < 4000.0; k++)
+        v += sin (k * phase) / k;
+      x[i + j] = (float) (amplitude * env * v);
+    }
+    i += len;
+    if (pauses)
+      i += (size_t) (g_rand_double_range (rand, 0.05, 0.2) * RATE);
+  }
+}
+
+/* A machine hum: 100 Hz and harmonics with fixed amplitudes, slight
+ * amplitude wobble, and a low broadband floor. */
+static void
+hum (GRand * rand, float *x, size_t n)
+{
+  static const double amps[] = { 0.1, 0.05, 0.08, 0.02, 0.03, 0.01 };
+  double phase = g_rand_double_range (rand, 0.0, 2.0 * G_PI);
+  size_t i;
+
+  white_noise (rand, x, n, 0.003);
+  for (i = 0; i < n; i++) {
+    double t = (double) i / RATE;
+    double wobble = 1.0 + 0.05 * sin (2.0 * G_PI * 0.7 * t);
+    size_t k;
+
+    for (k = 0; k < G_N_ELEMENTS (amps); k++)
+      x[i] += (float) (wobble * amps[k] * sin ((double) (k + 1)
+              * (2.0 * G_PI * 100.0 * t + phase)));
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Helpers                                                                   */
+
+static void
+tiny_model_config (DaeModelConfig * mc)
+{
+  dae_model_config_init (mc, RATE);
+  mc->window_samples = 64;
+  mc->hop_samples = 32;
+  mc->n_bands = 8;
+  mc->enc_dense = 16;
+  mc->enc_gru = 16;
+  mc->bottleneck = 8;
+  mc->dec_gru = 16;
+  mc->gain_skip = 1;
+  mc->has_vad = 0;
+}
+
+static void
+tiny_train_config (DaeTrainConfig * tc, DaeRecipe recipe)
+{
+  dae_train_config_init (tc, recipe);
+  tc->seed = TEST_SEED;
+  tc->max_epochs = 100;
+  tc->steps_per_epoch = 12;
+  tc->batch_size = 8;
+  tc->sequence_frames = 48;
+  tc->validation_sequences = 16;
+  tc->validation_fraction = 0.2;
+  tc->learning_rate = 1e-2;
+  tc->lr_decay = 0.95;
+  tc->patience = 0;
+  tc->threshold_quantile = ANOMALY_QUANTILE;
+  if (recipe == DAE_RECIPE_DENOISE) {
+    tc->level_min_db = -35.0;
+    tc->level_max_db = -15.0;
+    tc->snr_min_db = -5.0;
+    tc->snr_max_db = 20.0;
+  }
+}
+
+static void
+add_clip (DaeTrainer * trainer, DaeTrainSource source, const float *x,
+    size_t n, const char *name)
+{
+  DaeError error = { 0 };
+
+  g_assert_cmpint (dae_trainer_add_audio (trainer, source, x, n, name,
+          &error), ==, DAE_OK);
+}
+
+/* Adds the denoise or anomaly data set (fixed seed). */
+static void
+add_data (DaeTrainer * trainer, DaeRecipe recipe)
+{
+  GRand *rand = g_rand_new_with_seed (1234);
+  const size_t n = 3 * RATE;
+  float *x = g_new (float, n);
+  int i;
+
+  if (recipe == DAE_RECIPE_DENOISE) {
+    for (i = 0; i < 4; i++) {
+      speech_like (rand, x, n, 0.1, 1);
+      add_clip (trainer, DAE_SOURCE_SPEECH, x, n, "speech.wav");
+    }
+    white_noise (rand, x, n, 0.1);
+    add_clip (trainer, DAE_SOURCE_NOISE, x, n, "white.wav");
+    pink_noise (rand, x, n, 0.1);
+    add_clip (trainer, DAE_SOURCE_NOISE, x, n, "pink.wav");
+    /* a short noise clip is looped */
+    white_noise (rand, x, RATE / 10, 0.05);
+    add_clip (trainer, DAE_SOURCE_NOISE, x, RATE / 10, "short.wav");
+  } else {
+    for (i = 0; i < 2; i++) {
+      hum (rand, x, n);
+      add_clip (trainer, DAE_SOURCE_NORMAL, x, n, "hum.wav");
+    }
+  }
+  g_free (x);
+  g_rand_free (rand);
+}
+
+static DaeTrainer *
+make_trainer (const DaeModelConfig * mc, const DaeTrainConfig * tc)
+{
+  DaeTrainer *trainer = NULL;
+  DaeError error = { 0 };
+  DaeStatus status;
+
+  status = dae_trainer_new (mc, tc, &trainer, &error);
+  if (status != DAE_OK)
+    g_error ("dae_trainer_new: %s", error.message);
+  add_data (trainer, tc->recipe);
+  return trainer;
+}
+
+static void
+prepare (DaeTrainer * trainer)
+{
+  DaeError error = { 0 };
+
+  if (dae_trainer_prepare (trainer, &error) != DAE_OK)
+    g_error ("dae_trainer_prepare: %s", error.message);
+}
+
+static void
+run_epochs (DaeTrainer * trainer, size_t n, DaeEpochResult * last)
+{
+  DaeError error = { 0 };
+  size_t i;
+
+  for (i = 0; i < n; i++) {
+    if (dae_trainer_run_epoch (trainer, NULL, NULL, last, &error) != DAE_OK)
+      g_error ("dae_trainer_run_epoch: %s", error.message);
+  }
+}
+
+static DaeModel *
+get_model (DaeTrainer * trainer)
+{
+  DaeModel *model = NULL;
+  DaeError error = { 0 };
+
+  if (dae_trainer_get_model (trainer, &model, &error) != DAE_OK)
+    g_error ("dae_trainer_get_model: %s", error.message);
+  return model;
+}
+
+static GBytes *
+model_bytes (DaeModel * model)
+{
+  void *data = NULL;
+  size_t size = 0;
+  GBytes *bytes;
+
+  g_assert_cmpint (dae_model_save_memory (model, &data, &size, NULL), ==,
+      DAE_OK);
+  bytes = g_bytes_new (data, size);
+  dae_free (data);
+  return bytes;
+}
+
+typedef struct
+{
+  double mean_score;
+  double mean_gain_db;
+  double above;                 /* share of frames with score > threshold */
+} RunStats;
+
+/* Runs x through a processor; statistics over frames after the first
+ * window / hop. */
+static void
+process (DaeModel * model, const float *x, size_t n, RunStats * stats)
+{
+  DaeProcessor *proc = NULL;
+  size_t hop = dae_model_get_hop_samples (model);
+  size_t skip = dae_model_get_window_samples (model) / hop;
+  float threshold = dae_model_get_anomaly_threshold (model);
+  float *out = g_new (float, hop);
+  size_t frames = 0;
+  size_t h;
+
+  memset (stats, 0, sizeof (*stats));
+  g_assert_cmpint (dae_processor_new (model, &proc), ==, DAE_OK);
+  for (h = 0; h + 1 <= n / hop; h++) {
+    DaeFrameResult res;
+
+    g_assert_cmpint (dae_processor_process (proc, x + h * hop, out, &res),
+        ==, DAE_OK);
+    if (h < skip)
+      continue;
+    stats->mean_score += res.score;
+    stats->mean_gain_db += res.gain_db;
+    stats->above += res.score > threshold ? 1.0 : 0.0;
+    frames++;
+  }
+  stats->mean_score /= (double) frames;
+  stats->mean_gain_db /= (double) frames;
+  stats->above /= (double) frames;
+  dae_processor_free (proc);
+  g_free (out);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Config                                                                    */
+
+static void
+test_config_defaults (void)
+{
+  DaeModelConfig mc;
+  DaeTrainConfig tc;
+  DaeTrainer *trainer = NULL;
+  DaeError error = { 0 };
+
+  g_test_summary ("The defaults of both recipes are accepted with the "
+      "default architecture and are what each recipe needs.");
+
+  dae_model_config_init (&mc, 16000);
+  dae_train_config_init (&tc, DAE_RECIPE_DENOISE);
+  g_assert_cmpint (tc.recipe, ==, DAE_RECIPE_DENOISE);
+  g_assert_cmpuint (tc.max_epochs, >=, 1);
+  g_assert_cmpfloat (tc.learning_rate, >, 0.0);
+  g_assert_cmpfloat (tc.snr_min_db, <, 0.0);
+  g_assert_cmpfloat (tc.snr_max_db, >, tc.snr_min_db);
+  g_assert_cmpfloat (tc.gain_weight, >, 0.0);
+  g_assert_cmpfloat (tc.level_max_db, <=, 0.0);
+  g_assert_cmpint (dae_trainer_new (&mc, &tc, &trainer, &error), ==, DAE_OK);
+  g_assert_cmpuint (dae_trainer_get_epoch (trainer), ==, 0);
+  dae_trainer_free (trainer);
+
+  dae_train_config_init (&tc, DAE_RECIPE_ANOMALY);
+  g_assert_cmpint (tc.recipe, ==, DAE_RECIPE_ANOMALY);
+  g_assert_cmpfloat (tc.gain_weight, ==, 0.0);
+  g_assert_cmpfloat (tc.recon_weight, >, 0.0);
+  g_assert_cmpfloat (tc.corruption, >, 0.0);
+  g_assert_cmpfloat (tc.threshold_quantile, >, 0.5);
+  g_assert_cmpfloat (tc.threshold_quantile, <, 1.0);
+  g_assert_cmpint (dae_trainer_new (&mc, &tc, &trainer, &error), ==, DAE_OK);
+  dae_trainer_free (trainer);
+
+  dae_trainer_free (NULL);
+}
+
+/* Breaks one setting of tc; returns the word the error message must
+ * contain, or NULL past the last case. */
+static const char *
+break_setting (DaeTrainConfig * tc, int which)
+{
+  switch (which) {
+    case 0:
+      tc->max_epochs = 0;
+      return "max_epochs";
+    case 1:
+      tc->steps_per_epoch = 0;
+      return "steps_per_epoch";
+    case 2:
+      tc->batch_size = 0;
+      return "batch_size";
+    case 3:
+      tc->batch_size = 5000;
+      return "batch_size";
+    case 4:
+      tc->sequence_frames = 1;
+      return "sequence_frames";
+    case 5:
+      tc->learning_rate = 0.0;
+      return "learning_rate";
+    case 6:
+      tc->learning_rate = NAN;
+      return "learning_rate";
+    case 7:
+      tc->lr_decay = 1.5;
+      return "lr_decay";
+    case 8:
+      tc->grad_clip = 0.0;
+      return "grad_clip";
+    case 9:
+      tc->validation_fraction = 0.9;
+      return "validation_fraction";
+    case 10:
+      tc->validation_sequences = 0;
+      return "validation_sequences";
+    case 11:
+      tc->snr_max_db = tc->snr_min_db - 1.0;
+      return "snr_max_db";
+    case 12:
+      tc->level_max_db = 6.0;
+      return "level_max_db";
+    case 13:
+      tc->reverb_probability = 1.5;
+      return "reverb_probability";
+    case 14:
+      tc->gain_weight = -1.0;
+      return "gain_weight";
+    case 15:
+      tc->threshold_quantile = 1.0;
+      return "threshold_quantile";
+    case 16:
+      tc->recipe = (DaeRecipe) 7;
+      return "recipe";
+    case 17:
+      tc->gain_weight = 0.0;
+      tc->recon_weight = 0.0;
+      tc->vad_weight = 0.0;
+      return "nothing to train";
+    default:
+      return NULL;
+  }
+}
+
+static void
+test_config_invalid (void)
+{
+  DaeModelConfig mc;
+  DaeTrainConfig tc;
+  DaeTrainer *trainer = NULL;
+  DaeError error;
+  int i;
+
+  g_test_summary ("dae_trainer_new refuses every out-of-range setting with "
+      "DAE_ERROR_INVALID_ARGUMENT and a message naming it.");
+
+  tiny_model_config (&mc);
+  for (i = 0;; i++) {
+    const char *field;
+
+    dae_train_config_init (&tc, DAE_RECIPE_DENOISE);
+    field = break_setting (&tc, i);
+    if (field == NULL)
+      break;
+    memset (&error, 0, sizeof (error));
+    g_assert_cmpint (dae_trainer_new (&mc, &tc, &trainer, &error), ==,
+        DAE_ERROR_INVALID_ARGUMENT);
+    g_assert_null (trainer);
+    g_assert_nonnull (strstr (error.message, field));
+  }
+
+  /* anomaly: no gain target */
+  dae_train_config_init (&tc, DAE_RECIPE_ANOMALY);
+  tc.gain_weight = 1.0;
+  g_assert_cmpint (dae_trainer_new (&mc, &tc, &trainer, &error), ==,
+      DAE_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error.message, "gain_weight"));
+  dae_train_config_init (&tc, DAE_RECIPE_ANOMALY);
+  tc.recon_weight = 0.0;
+  g_assert_cmpint (dae_trainer_new (&mc, &tc, &trainer, &error), ==,
+      DAE_ERROR_INVALID_ARGUMENT);
+
+  /* bad architecture */
+  dae_train_config_init (&tc, DAE_RECIPE_DENOISE);
+  mc.hop_samples = 48;
+  g_assert_cmpint (dae_trainer_new (&mc, &tc, &trainer, &error), ==,
+      DAE_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error.message, "hop_samples"));
+
+  g_assert_cmpint (dae_trainer_new (NULL, &tc, &trainer, NULL), ==,
+      DAE_ERROR_INVALID_ARGUMENT);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Denoise                                                                   */
+
+static void
+test_denoise_learns (void)
+{
+  DaeModelConfig mc;
+  DaeTrainConfig tc;
+  DaeTrainer *trainer;
+  DaeEpochResult first;
+  DaeEpochResult last;
+  DaeModel *model;
+  GRand *rand = g_rand_new_with_seed (99);
+  const size_t n = 2 * RATE;
+  float *x = g_new (float, n);
+  RunStats noise;
+  RunStats speech;
+  const char *info;
+
+  g_test_summary ("Denoise recipe on synthetic speech and noise: the "
+      "validation loss falls well below the first epoch's, and the trained "
+      "model, run through a DaeProcessor, attenuates noise-only input much "
+      "more than clean speech-like input.");
+
+  tiny_model_config (&mc);
+  tiny_train_config (&tc, DAE_RECIPE_DENOISE);
+  trainer = make_trainer (&mc, &tc);
+  g_assert_cmpint (dae_trainer_set_info (trainer, "test model"), ==, DAE_OK);
+  prepare (trainer);
+  run_epochs (trainer, 1, &first);
+  g_assert_cmpuint (first.epoch, ==, 1);
+  g_assert_true (first.improved);
+  g_assert_true (isfinite (first.validation_loss));
+  run_epochs (trainer, DENOISE_EPOCHS - 1, &last);
+  g_assert_cmpuint (last.epoch, ==, DENOISE_EPOCHS);
+  g_assert_cmpuint (dae_trainer_get_epoch (trainer), ==, DENOISE_EPOCHS);
+  g_test_message ("validation loss: epoch 1 %g, epoch %d %g",
+      first.validation_loss, DENOISE_EPOCHS, last.validation_loss);
+  g_assert_cmpfloat (last.validation_loss, <,
+      LOSS_RATIO * first.validation_loss);
+  g_assert_cmpfloat (last.learning_rate, <, first.learning_rate);
+
+  model = get_model (trainer);
+  info = dae_model_get_info (model);
+  g_assert_true (g_str_has_prefix (info, "test model\n"));
+  g_assert_nonnull (strstr (info, "recipe: denoise"));
+  g_assert_nonnull (strstr (info, "speech: 4 clips, 12.0 s"));
+  g_assert_nonnull (strstr (info, "noise: 3 clips"));
+  g_assert_cmpfloat (dae_model_get_anomaly_threshold (model), <, 0.0f);
+
+  white_noise (rand, x, n, 0.03);
+  process (model, x, n, &noise);
+  speech_like (rand, x, n, 0.05, 0);
+  process (model, x, n, &speech);
+  g_test_message ("mean gain: noise %.2f dB, speech %.2f dB",
+      noise.mean_gain_db, speech.mean_gain_db);
+  g_assert_cmpfloat (noise.mean_gain_db, <,
+      speech.mean_gain_db - GAIN_MARGIN_DB);
+
+  dae_model_unref (model);
+  dae_trainer_free (trainer);
+  g_free (x);
+  g_rand_free (rand);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Anomaly                                                                   */
+
+static void
+test_anomaly_calibrated (void)
+{
+  DaeModelConfig mc;
+  DaeTrainConfig tc;
+  DaeTrainer *trainer;
+  DaeEpochResult last;
+  DaeModel *model;
+  GRand *rand = g_rand_new_with_seed (4321);
+  const size_t n = 4 * RATE;
+  float *x = g_new (float, n);
+  RunStats normal;
+  RunStats anomalous;
+  float threshold;
+
+  g_test_summary ("Anomaly recipe on a machine hum: a different sound "
+      "scores clearly higher than fresh normal audio, and the calibrated "
+      "threshold lets through about 1 - quantile of normal frames.");
+
+  tiny_model_config (&mc);
+  tiny_train_config (&tc, DAE_RECIPE_ANOMALY);
+  trainer = make_trainer (&mc, &tc);
+  prepare (trainer);
+  run_epochs (trainer, 6, &last);
+  model = get_model (trainer);
+  threshold = dae_model_get_anomaly_threshold (model);
+  g_test_message ("threshold %g, validation loss %g", threshold,
+      last.validation_loss);
+  g_assert_true (isfinite (threshold));
+  g_assert_cmpfloat (threshold, >, 0.0f);
+  g_assert_nonnull (strstr (dae_model_get_info (model), "anomaly threshold"));
+
+  hum (rand, x, n);
+  process (model, x, n, &normal);
+  pink_noise (rand, x, n, dae_signal_rms (x, n));
+  process (model, x, n, &anomalous);
+  g_test_message ("mean score: normal %g (%.3f above threshold), "
+      "anomalous %g (%.3f above)", normal.mean_score, normal.above,
+      anomalous.mean_score, anomalous.above);
+  g_assert_cmpfloat (anomalous.mean_score, >,
+      ANOMALY_SCORE_RATIO * normal.mean_score);
+  g_assert_cmpfloat (normal.above, >=, FALSE_ALARM_MIN);
+  g_assert_cmpfloat (normal.above, <=, FALSE_ALARM_MAX);
+  g_assert_cmpfloat (anomalous.above, >, 0.9);
+
+  dae_model_unref (model);
+  dae_trainer_free (trainer);
+  g_free (x);
+  g_rand_free (rand);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Determinism and checkpoints                                               */
+
+static GBytes *
+train_bytes (DaeRecipe recipe, guint64 seed, size_t epochs)
+{
+  DaeModelConfig mc;
+  DaeTrainConfig tc;
+  DaeTrainer *trainer;
+  DaeModel *model;
+  GBytes *bytes;
+
+  tiny_model_config (&mc);
+  tiny_train_config (&tc, recipe);
+  tc.seed = seed;
+  tc.steps_per_epoch = 4;
+  tc.reverb_probability = recipe == DAE_RECIPE_DENOISE ? 0.5 : 0.0;
+  trainer = make_trainer (&mc, &tc);
+  prepare (trainer);
+  run_epochs (trainer, epochs, NULL);
+  model = get_model (trainer);
+  bytes = model_bytes (model);
+  dae_model_unref (model);
+  dae_trainer_free (trainer);
+  return bytes;
+}
+
+static void
+test_determinism (gconstpointer data)
+{
+  DaeRecipe recipe = (DaeRecipe) GPOINTER_TO_INT (data);
+  GBytes *a = train_bytes (recipe, 1, 2);
+  GBytes *b = train_bytes (recipe, 1, 2);
+  GBytes *c = train_bytes (recipe, 2, 2);
+
+  g_test_summary ("Two trainers with the same seed give bit-identical "
+      "models after two epochs; another seed gives another model.");
+  g_assert_true (g_bytes_equal (a, b));
+  g_assert_false (g_bytes_equal (a, c));
+  g_bytes_unref (a);
+  g_bytes_unref (b);
+  g_bytes_unref (c);
+}
+
+static char *
+temp_path (const char *name)
+{
+  char *dir = g_dir_make_tmp ("test-train-XXXXXX", NULL);
+  char *path;
+
+  g_assert_nonnull (dir);
+  path = g_build_filename (dir, name, NULL);
+  g_free (dir);
+  return path;
+}
+
+static void
+remove_temp (char *path)
+{
+  char *dir = g_path_get_dirname (path);
+
+  g_unlink (path);
+  g_rmdir (dir);
+  g_free (dir);
+  g_free (path);
+}
+
+static void
+test_checkpoint_resume (gconstpointer data)
+{
+  DaeRecipe recipe = (DaeRecipe) GPOINTER_TO_INT (data);
+  DaeModelConfig mc;
+  DaeTrainConfig tc;
+  DaeTrainer *trainer;
+  DaeModel *model;
+  DaeError error = { 0 };
+  GBytes *straight;
+  GBytes *resumed;
+  char *path = temp_path ("ckpt.daeckpt");
+
+  g_test_summary ("Two epochs in one go and one epoch + checkpoint + load "
+      "into a new trainer + one epoch give byte-identical models.");
+
+  straight = train_bytes (recipe, 7, 2);
+
+  tiny_model_config (&mc);
+  tiny_train_config (&tc, recipe);
+  tc.seed = 7;
+  tc.steps_per_epoch = 4;
+  tc.reverb_probability = recipe == DAE_RECIPE_DENOISE ? 0.5 : 0.0;
+  trainer = make_trainer (&mc, &tc);
+  prepare (trainer);
+  run_epochs (trainer, 1, NULL);
+  g_assert_cmpint (dae_trainer_save_checkpoint (trainer, path, &error), ==,
+      DAE_OK);
+  dae_trainer_free (trainer);
+
+  trainer = make_trainer (&mc, &tc);
+  g_assert_cmpint (dae_trainer_load_checkpoint (trainer, path, &error), ==,
+      DAE_OK);
+  g_assert_cmpuint (dae_trainer_get_epoch (trainer), ==, 1);
+  prepare (trainer);
+  run_epochs (trainer, 1, NULL);
+  model = get_model (trainer);
+  resumed = model_bytes (model);
+  g_assert_true (g_bytes_equal (straight, resumed));
+
+  dae_model_unref (model);
+  dae_trainer_free (trainer);
+  g_bytes_unref (straight);
+  g_bytes_unref (resumed);
+  remove_temp (path);
+}
+
+static void
+test_checkpoint_corrupt (void)
+{
+  DaeModelConfig mc;
+  DaeTrainConfig tc;
+  DaeTrainer *trainer;
+  DaeError error = { 0 };
+  char *path = temp_path ("ckpt.daeckpt");
+  char *bad = g_strconcat (path, ".bad", NULL);
+  gchar *contents = NULL;
+  gsize size = 0;
+  gsize cuts[] = { 0, 7, 64, 127, 128, 200, 0 };
+  gsize flips[] = { 0, 9, 20, 40, 130, 0 };
+  size_t i;
+
+  g_test_summary ("Truncated, corrupt, missing and foreign checkpoints are "
+      "refused with an error (no crash); a checkpoint of another "
+      "architecture or recipe gives DAE_ERROR_INCOMPATIBLE.");
+
+  tiny_model_config (&mc);
+  tiny_train_config (&tc, DAE_RECIPE_DENOISE);
+  tc.steps_per_epoch = 2;
+  trainer = make_trainer (&mc, &tc);
+  prepare (trainer);
+  run_epochs (trainer, 1, NULL);
+  g_assert_cmpint (dae_trainer_save_checkpoint (trainer, path, &error), ==,
+      DAE_OK);
+  /* loading after prepare is refused */
+  g_assert_cmpint (dae_trainer_load_checkpoint (trainer, path, &error), ==,
+      DAE_ERROR_INVALID_ARGUMENT);
+  dae_trainer_free (trainer);
+  g_assert_true (g_file_get_contents (path, &contents, &size, NULL));
+
+  cuts[G_N_ELEMENTS (cuts) - 1] = size - 1;
+  flips[G_N_ELEMENTS (flips) - 1] = size - 1;
+  flips[3] = size / 2;
+  for (i = 0; i < G_N_ELEMENTS (cuts); i++) {
+    DaeStatus status;
+
+    g_assert_true (g_file_set_contents (bad, contents, cuts[i], NULL));
+    trainer = make_trainer (&mc, &tc);
+    status = dae_trainer_load_checkpoint (trainer, bad, &error);
+    g_assert_cmpint (status, ==, DAE_ERROR_BAD_FORMAT);
+    g_assert_cmpuint (dae_trainer_get_epoch (trainer), ==, 0);
+    /* the trainer still works after a failed load */
+    if (i == 0) {
+      prepare (trainer);
+      run_epochs (trainer, 1, NULL);
+    }
+    dae_trainer_free (trainer);
+  }
+  for (i = 0; i < G_N_ELEMENTS (flips); i++) {
+    gchar *copy = g_memdup2 (contents, size);
+    DaeStatus status;
+
+    copy[flips[i]] ^= 0x40;
+    g_assert_true (g_file_set_contents (bad, copy, size, NULL));
+    trainer = make_trainer (&mc, &tc);
+    status = dae_trainer_load_checkpoint (trainer, bad, &error);
+    g_assert_true (status == DAE_ERROR_BAD_FORMAT
+        || status == DAE_ERROR_UNSUPPORTED_VERSION);
+    dae_trainer_free (trainer);
+    g_free (copy);
+  }
+
+  trainer = make_trainer (&mc, &tc);
+  g_assert_cmpint (dae_trainer_load_checkpoint (trainer, "/nonexistent/x",
+          &error), ==, DAE_ERROR_IO);
+  dae_trainer_free (trainer);
+
+  /* another architecture */
+  mc.enc_gru = 12;
+  trainer = make_trainer (&mc, &tc);
+  g_assert_cmpint (dae_trainer_load_checkpoint (trainer, path, &error), ==,
+      DAE_ERROR_INCOMPATIBLE);
+  g_assert_nonnull (strstr (error.message, "architecture"));
+  dae_trainer_free (trainer);
+
+  /* another recipe */
+  tiny_model_config (&mc);
+  tiny_train_config (&tc, DAE_RECIPE_ANOMALY);
+  trainer = make_trainer (&mc, &tc);
+  g_assert_cmpint (dae_trainer_load_checkpoint (trainer, path, &error), ==,
+      DAE_ERROR_INCOMPATIBLE);
+  dae_trainer_free (trainer);
+
+  g_unlink (bad);
+  g_free (bad);
+  g_free (contents);
+  remove_temp (path);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Progress, misuse                                                          */
+
+typedef struct
+{
+  size_t calls;
+  size_t stop_at;
+  size_t last_step;
+} ProgressData;
+
+static int
+progress_cb (size_t step, size_t n_steps, double loss, void *user_data)
+{
+  ProgressData *p = user_data;
+
+  g_assert_cmpuint (step, ==, p->last_step + 1);
+  g_assert_cmpuint (n_steps, >=, step);
+  g_assert_true (isfinite (loss));
+  p->last_step = step;
+  p->calls++;
+  return step >= p->stop_at;
+}
+
+static void
+test_progress_interrupt (void)
+{
+  DaeModelConfig mc;
+  DaeTrainConfig tc;
+  DaeTrainer *trainer;
+  DaeEpochResult result;
+  ProgressData p = { 0, 3, 0 };
+  DaeError error = { 0 };
+
+  g_test_summary ("The progress callback runs after every mini-batch; a "
+      "non-zero return ends the epoch early with DAE_OK and no epoch "
+      "counted; a full epoch then still works.");
+
+  tiny_model_config (&mc);
+  tiny_train_config (&tc, DAE_RECIPE_DENOISE);
+  trainer = make_trainer (&mc, &tc);
+  prepare (trainer);
+  g_assert_cmpint (dae_trainer_run_epoch (trainer, progress_cb, &p, &result,
+          &error), ==, DAE_OK);
+  g_assert_cmpuint (p.calls, ==, 3);
+  g_assert_cmpuint (result.epoch, ==, 0);
+  g_assert_true (isnan (result.validation_loss));
+  g_assert_false (result.stop);
+  g_assert_cmpuint (dae_trainer_get_epoch (trainer), ==, 0);
+
+  p.calls = 0;
+  p.last_step = 0;
+  p.stop_at = SIZE_MAX;
+  g_assert_cmpint (dae_trainer_run_epoch (trainer, progress_cb, &p, &result,
+          &error), ==, DAE_OK);
+  g_assert_cmpuint (p.calls, ==, tc.steps_per_epoch);
+  g_assert_cmpuint (result.epoch, ==, 1);
+  g_assert_true (isfinite (result.validation_loss));
+  dae_trainer_free (trainer);
+}
+
+static void
+test_prepare_missing (void)
+{
+  DaeModelConfig mc;
+  DaeTrainConfig tc;
+  DaeTrainer *trainer = NULL;
+  DaeError error = { 0 };
+  DaeModel *model = NULL;
+  float x[4096];
+
+  g_test_summary ("prepare without the sources the recipe needs, and "
+      "calls in the wrong order or with the wrong source, fail with "
+      "DAE_ERROR_INVALID_ARGUMENT.");
+
+  memset (x, 0, sizeof (x));
+  tiny_model_config (&mc);
+  tiny_train_config (&tc, DAE_RECIPE_DENOISE);
+  g_assert_cmpint (dae_trainer_new (&mc, &tc, &trainer, &error), ==, DAE_OK);
+  g_assert_cmpint (dae_trainer_run_epoch (trainer, NULL, NULL, NULL, &error),
+      ==, DAE_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpint (dae_trainer_get_model (trainer, &model, &error), ==,
+      DAE_ERROR_INVALID_ARGUMENT);
+  g_assert_null (model);
+  g_assert_cmpint (dae_trainer_prepare (trainer, &error), ==,
+      DAE_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error.message, "speech"));
+  g_assert_cmpint (dae_trainer_add_audio (trainer, DAE_SOURCE_NORMAL, x,
+          G_N_ELEMENTS (x), NULL, &error), ==, DAE_ERROR_INVALID_ARGUMENT);
+  add_clip (trainer, DAE_SOURCE_SPEECH, x, G_N_ELEMENTS (x), "silence");
+  g_assert_cmpint (dae_trainer_prepare (trainer, &error), ==,
+      DAE_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error.message, "noise"));
+  x[5] = NAN;
+  g_assert_cmpint (dae_trainer_add_audio (trainer, DAE_SOURCE_NOISE, x,
+          G_N_ELEMENTS (x), "nan", &error), ==, DAE_ERROR_INVALID_ARGUMENT);
+  dae_trainer_free (trainer);
+
+  /* clips shorter than a sequence are skipped for speech */
+  trainer = NULL;
+  g_assert_cmpint (dae_trainer_new (&mc, &tc, &trainer, &error), ==, DAE_OK);
+  x[5] = 0.0f;
+  add_clip (trainer, DAE_SOURCE_SPEECH, x, 100, "short");
+  add_clip (trainer, DAE_SOURCE_NOISE, x, 100, "short");
+  g_assert_cmpint (dae_trainer_prepare (trainer, &error), ==,
+      DAE_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error.message, "too short"));
+  dae_trainer_free (trainer);
+
+  tiny_train_config (&tc, DAE_RECIPE_ANOMALY);
+  trainer = NULL;
+  g_assert_cmpint (dae_trainer_new (&mc, &tc, &trainer, &error), ==, DAE_OK);
+  g_assert_cmpint (dae_trainer_prepare (trainer, &error), ==,
+      DAE_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error.message, "normal"));
+  g_assert_cmpint (dae_trainer_add_audio (trainer, DAE_SOURCE_SPEECH, x,
+          G_N_ELEMENTS (x), NULL, &error), ==, DAE_ERROR_INVALID_ARGUMENT);
+  dae_trainer_free (trainer);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Gradient                                                                  */
+
+static void
+test_gradient (gconstpointer data)
+{
+  DaeRecipe recipe = (DaeRecipe) GPOINTER_TO_INT (data);
+  DaeModelConfig mc;
+  DaeTrainConfig tc;
+  DaeTrainer *trainer;
+  DaeModel *model;
+  DaeTensor tensors[DAE_MAX_TENSORS];
+  size_t n_tensors;
+  size_t n_params;
+  float *grad;
+  double loss;
+  size_t offset = 0;
+  size_t k;
+  size_t checked = 0;
+
+  g_test_summary ("The gradient of the full training loss (all heads, "
+      "masks, targets) with respect to parameters of every tensor matches "
+      "central differences.");
+
+  tiny_model_config (&mc);
+  mc.has_vad = recipe == DAE_RECIPE_DENOISE;
+  tiny_train_config (&tc, recipe);
+  tc.batch_size = 3;
+  tc.sequence_frames = 20;
+  if (recipe == DAE_RECIPE_DENOISE) {
+    tc.recon_weight = 0.5;
+    tc.vad_weight = 0.3;
+  }
+  trainer = make_trainer (&mc, &tc);
+  prepare (trainer);
+  /* a little training so the heads are not at their initial symmetry */
+  run_epochs (trainer, 1, NULL);
+
+  n_params = dae_trainer_debug_n_params (trainer);
+  grad = g_new (float, n_params);
+  g_assert_cmpint (dae_trainer_debug_loss (trainer, &loss, grad), ==, DAE_OK);
+  g_assert_true (isfinite (loss));
+
+  model = get_model (trainer);
+  n_tensors = dae_model_list_tensors (model, tensors);
+  for (k = 0; k < n_tensors; k++) {
+    size_t n = tensors[k].rows * tensors[k].cols;
+    size_t best = 0;
+    size_t picks[2];
+    size_t j;
+
+    for (j = 1; j < n; j++)
+      if (fabsf (grad[offset + j]) > fabsf (grad[offset + best]))
+        best = j;
+    picks[0] = best;
+    picks[1] = (n * 7 / 13) % n;
+    for (j = 0; j < 2; j++) {
+      float *p = dae_trainer_debug_param (trainer, offset + picks[j]);
+      float saved = *p;
+      double plus;
+      double minus;
+      double numeric;
+      double analytic = grad[offset + picks[j]];
+
+      *p = saved + GRAD_EPS;
+      g_assert_cmpint (dae_trainer_debug_loss (trainer, &plus, NULL), ==,
+          DAE_OK);
+      *p = saved - GRAD_EPS;
+      g_assert_cmpint (dae_trainer_debug_loss (trainer, &minus, NULL), ==,
+          DAE_OK);
+      *p = saved;
+      numeric = (plus - minus) / (2.0 * (double) GRAD_EPS);
+      if (fabs (numeric - analytic) > GRAD_REL_TOL * MAX (fabs (numeric),
+              fabs (analytic)) + GRAD_ABS_TOL)
+        g_error ("%s[%zu]: analytic %g, numeric %g", tensors[k].name,
+            picks[j], analytic, numeric);
+      checked++;
+    }
+    offset += n;
+  }
+  g_assert_cmpuint (offset, ==, n_params);
+  g_assert_cmpuint (checked, >=, 2 * 16);
+
+  dae_model_unref (model);
+  g_free (grad);
+  dae_trainer_free (trainer);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Batched GRU                                                               */
+
+static void
+gru_alloc (DaeGru * layer, size_t n_in, size_t H, GRand * rand)
+{
+  size_t i;
+
+  layer->n_in = n_in;
+  layer->n_hidden = H;
+  layer->w = g_new0 (float, 3 * H * n_in);
+  layer->u = g_new0 (float, 3 * H * H);
+  layer->bx = g_new0 (float, 3 * H);
+  layer->bh = g_new0 (float, 3 * H);
+  if (rand == NULL)
+    return;
+  for (i = 0; i < 3 * H * n_in; i++)
+    layer->w[i] = (float) g_rand_double_range (rand, -0.5, 0.5);
+  for (i = 0; i < 3 * H * H; i++)
+    layer->u[i] = (float) g_rand_double_range (rand, -0.5, 0.5);
+  for (i = 0; i < 3 * H; i++) {
+    layer->bx[i] = (float) g_rand_double_range (rand, -0.5, 0.5);
+    layer->bh[i] = (float) g_rand_double_range (rand, -0.5, 0.5);
+  }
+}
+
+static void
+gru_free (DaeGru * layer)
+{
+  g_free (layer->w);
+  g_free (layer->u);
+  g_free (layer->bx);
+  g_free (layer->bh);
+}
+
+static void
+assert_close (const float *a, const float *b, size_t n, const char *what)
+{
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    if (fabsf (a[i] - b[i]) > GRU_BATCH_TOL * (1.0f + fabsf (b[i])))
+      g_error ("%s[%zu]: batched %g, per sequence %g", what, i, a[i], b[i]);
+}
+
+static void
+test_gru_batch (void)
+{
+  const size_t T = 9;
+  const size_t B = 4;
+  const size_t n_in = 11;
+  const size_t H = 13;
+  GRand *rand = g_rand_new_with_seed (77);
+  DaeGru layer;
+  DaeGru g_seq;
+  DaeGru g_bat;
+  float *x_tm = g_new (float, T * B * n_in);
+  float *x_sm = g_new (float, T * B * n_in);
+  float *dh_tm = g_new (float, T * B * H);
+  float *dh_sm = g_new (float, T * B * H);
+  float *h_tm = g_new (float, T * B * H);
+  float *h_sm = g_new (float, T * B * H);
+  float *c_tm = g_new (float, T * B * 4 * H);
+  float *c_sm = g_new (float, T * B * 4 * H);
+  float *dx_tm = g_new (float, T * B * n_in);
+  float *dx_sm = g_new (float, T * B * n_in);
+  float *gates = g_new (float, T * B * 4 * H);
+  float *work = g_new (float, 6 * H * B);
+  size_t s;
+  size_t t;
+  size_t i;
+
+  g_test_summary ("The trainer's batched, time-major GRU gives the same "
+      "outputs and gradients as dae_gru_forward_seq/backward_seq run "
+      "sequence by sequence.");
+
+  gru_alloc (&layer, n_in, H, rand);
+  gru_alloc (&g_seq, n_in, H, NULL);
+  gru_alloc (&g_bat, n_in, H, NULL);
+  for (i = 0; i < T * B * n_in; i++)
+    x_sm[i] = (float) g_rand_double_range (rand, -1.0, 1.0);
+  for (i = 0; i < T * B * H; i++)
+    dh_sm[i] = (float) g_rand_double_range (rand, -1.0, 1.0);
+  for (s = 0; s < B; s++)
+    for (t = 0; t < T; t++) {
+      memcpy (x_tm + (t * B + s) * n_in, x_sm + (s * T + t) * n_in,
+          n_in * sizeof (float));
+      memcpy (dh_tm + (t * B + s) * H, dh_sm + (s * T + t) * H,
+          H * sizeof (float));
+    }
+
+  for (s = 0; s < B; s++) {
+    dae_gru_forward_seq (&layer, T, x_sm + s * T * n_in, NULL,
+        h_sm + s * T * H, c_sm + s * T * 4 * H);
+    dae_gru_backward_seq (&layer, T, x_sm + s * T * n_in, NULL,
+        h_sm + s * T * H, c_sm + s * T * 4 * H, dh_sm + s * T * H, &g_seq,
+        dx_sm + s * T * n_in, work);
+  }
+  dae_gru_forward_batch (&layer, T, B, x_tm, h_tm, c_tm);
+  dae_gru_backward_batch (&layer, T, B, x_tm, h_tm, c_tm, dh_tm, &g_bat,
+      dx_tm, gates, work);
+
+  for (s = 0; s < B; s++)
+    for (t = 0; t < T; t++) {
+      assert_close (h_tm + (t * B + s) * H, h_sm + (s * T + t) * H, H, "h");
+      assert_close (dx_tm + (t * B + s) * n_in, dx_sm + (s * T + t) * n_in,
+          n_in, "dx");
+    }
+  assert_close (g_bat.w, g_seq.w, 3 * H * n_in, "dW");
+  assert_close (g_bat.u, g_seq.u, 3 * H * H, "dU");
+  assert_close (g_bat.bx, g_seq.bx, 3 * H, "dbx");
+  assert_close (g_bat.bh, g_seq.bh, 3 * H, "dbh");
+
+  gru_free (&layer);
+  gru_free (&g_seq);
+  gru_free (&g_bat);
+  g_free (x_tm);
+  g_free (x_sm);
+  g_free (dh_tm);
+  g_free (dh_sm);
+  g_free (h_tm);
+  g_free (h_sm);
+  g_free (c_tm);
+  g_free (c_sm);
+  g_free (dx_tm);
+  g_free (dx_sm);
+  g_free (gates);
+  g_free (work);
+  g_rand_free (rand);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/train/config/defaults", test_config_defaults);
+  g_test_add_func ("/train/config/invalid", test_config_invalid);
+  g_test_add_func ("/train/prepare/missing-sources", test_prepare_missing);
+  g_test_add_func ("/train/progress/interrupt", test_progress_interrupt);
+  g_test_add_func ("/train/gru-batch", test_gru_batch);
+  g_test_add_data_func ("/train/gradient/denoise",
+      GINT_TO_POINTER (DAE_RECIPE_DENOISE), test_gradient);
+  g_test_add_data_func ("/train/gradient/anomaly",
+      GINT_TO_POINTER (DAE_RECIPE_ANOMALY), test_gradient);
+  g_test_add_data_func ("/train/determinism/denoise",
+      GINT_TO_POINTER (DAE_RECIPE_DENOISE), test_determinism);
+  g_test_add_data_func ("/train/determinism/anomaly",
+      GINT_TO_POINTER (DAE_RECIPE_ANOMALY), test_determinism);
+  g_test_add_data_func ("/train/checkpoint/resume/denoise",
+      GINT_TO_POINTER (DAE_RECIPE_DENOISE), test_checkpoint_resume);
+  g_test_add_data_func ("/train/checkpoint/resume/anomaly",
+      GINT_TO_POINTER (DAE_RECIPE_ANOMALY), test_checkpoint_resume);
+  g_test_add_func ("/train/checkpoint/corrupt", test_checkpoint_corrupt);
+  g_test_add_func ("/train/denoise/learns", test_denoise_learns);
+  g_test_add_func ("/train/anomaly/calibrated", test_anomaly_calibrated);
+
+  return g_test_run ();
+}
