@@ -9,7 +9,7 @@ PACKAGES="
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad
-  python3 python3-gi gir1.2-gstreamer-1.0
+  python3 python3-gi python3-numpy gir1.2-gstreamer-1.0
   indent time
 "
 
