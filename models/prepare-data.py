@@ -1,0 +1,546 @@
+#!/usr/bin/python3
+"""Builds the training/evaluation data cache for the default dae models.
+
+Usage: models/prepare-data.py CACHE_DIR [--eval-list bench/eval-sources.txt]
+
+Everything comes from Debian packages (see models/README.md) and is
+deterministic: sorted inputs, a hash-based split for noise files, fixed
+speaker/language hold-outs for speech, seeded synthetic noise.  Writes
+
+  CACHE/speech16/<lang>/...wav     asterisk G.722 prompts decoded to 16 kHz
+  CACHE/joined{16,48}/<group>/     training utterances joined into ~20 s
+                                   clips per speaker group
+  CACHE/noise/synth-{train,eval}/  synthetic noises (48 kHz WAV)
+  CACHE/noise/babble{16,48}-{train,eval}/  babble from train (eval) speakers
+  CACHE/lists/*.txt                one absolute path per line
+  CACHE/summary.txt                hours/minutes per list
+
+Needs ffmpeg and python3-numpy (Debian's /usr/bin/python3).
+"""
+import concurrent.futures
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import wave
+
+import numpy as np
+
+ASTERISK = "/usr/share/asterisk/sounds"
+# training and evaluation voices of the asterisk-core-sounds-*-g722 packages
+ASTERISK_TRAIN = ["en_US_f_Allison", "es_MX_f_Allison", "fr_CA_f_June"]
+ASTERISK_EVAL = ["it_IT_m_Carlo", "ru_RU_f_IvrvoiceRU"]
+
+HEDGEWARS = "/usr/share/games/hedgewars/Data"
+# hedgewars-data voice packs held out for evaluation (whole packs)
+HEDGEWARS_EVAL_VOICES = ["Default_uk", "HillBilly", "Surfer"]
+KTUBERLING = "/usr/share/ktuberling/sounds"
+# ktuberling-data languages held out for evaluation (whole languages)
+KTUBERLING_EVAL_LANGS = ["el", "ru", "sl"]
+# hedgewars sound effects that are (or may be) voices: never used as noise
+HEDGEWARS_VOCAL_SFX = ("hell_", "hog", "Yoohoo", "Kiss", "countdown",
+                       "custom", "suddendeath", "extratime", "homerun",
+                       "denied")
+
+# full-band test: native rate >= 32 kHz and at least this share of the
+# energy above 8 kHz (an upsampled narrow-band file has ~0)
+FULLBAND_MIN_RATE = 32000
+FULLBAND_MIN_HF_SHARE = 1e-4
+
+SYNTH_RATE = 48000
+SYNTH_SECONDS = 30
+SYNTH_KINDS = ["white", "pink", "brown", "hum50", "hum60", "fan", "clicks",
+               "keyboard"]
+SYNTH_TRAIN_VARIANTS = 4
+SYNTH_EVAL_VARIANTS = 2
+JOIN_SECONDS = 20
+BABBLE_TALKERS = 6
+BABBLE_SECONDS = 30
+BABBLE_TRAIN_CLIPS = 8
+BABBLE_EVAL_CLIPS = 4
+# 1 in 4 noise recordings (by hash of the name) are held out
+EVAL_SHARE_256 = 64
+
+AUDIO_EXT = (".ogg", ".wav", ".flac", ".opus")
+
+
+def log(*args):
+    print("prepare-data:", *args, file=sys.stderr, flush=True)
+
+
+def held_out(name):
+    """Deterministic hash split: True for about 1 in 4 names."""
+    digest = hashlib.sha1(("dae-split:" + name).encode()).digest()
+    return digest[0] < EVAL_SHARE_256
+
+
+def audio_files(root):
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        dirnames.sort()
+        for f in sorted(filenames):
+            if f.lower().endswith(AUDIO_EXT):
+                out.append(os.path.join(dirpath, f))
+    return sorted(out)
+
+
+def decode(path, rate):
+    """Mono float32 at rate, through ffmpeg."""
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-i", path,
+                          "-ac", "1", "-ar", str(rate), "-f", "f32le", "-"],
+                         capture_output=True, check=True).stdout
+    return np.frombuffer(raw, dtype=np.float32)
+
+
+def probe_rate(path):
+    out = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "a:0",
+                          "-show_entries", "stream=sample_rate", "-of",
+                          "json", path], capture_output=True, text=True)
+    try:
+        return int(json.loads(out.stdout)["streams"][0]["sample_rate"])
+    except (ValueError, KeyError, IndexError):
+        return 0
+
+
+def write_wav(path, x, rate):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    x = np.clip(x, -1.0, 1.0)
+    pcm = (x * 32767.0).astype("<i2")
+    tmp = path + ".tmp"
+    with wave.open(tmp, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm.tobytes())
+    os.replace(tmp, path)
+
+
+def duration(path):
+    if path.endswith(".wav"):
+        with wave.open(path) as w:
+            return w.getnframes() / w.getframerate()
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries",
+                          "format=duration", "-of", "csv=p=0", path],
+                         capture_output=True, text=True).stdout.strip()
+    try:
+        return float(out)
+    except ValueError:
+        return 0.0
+
+
+def write_list(cache, name, paths):
+    os.makedirs(os.path.join(cache, "lists"), exist_ok=True)
+    path = os.path.join(cache, "lists", name)
+    with open(path, "w") as f:
+        for p in sorted(paths):
+            f.write(p + "\n")
+    return path
+
+
+# ---------------------------------------------------------------- speech 16k
+
+def decode_g722(job):
+    src, dst = job
+    if os.path.exists(dst):
+        return dst
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    tmp = dst[:-4] + ".tmp.wav"
+    subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-y", "-f", "g722",
+                    "-i", src, "-ar", "16000", "-ac", "1", tmp], check=True)
+    os.replace(tmp, dst)
+    return dst
+
+
+def asterisk_speech(cache):
+    lists = {}
+    jobs = []
+    for voice in ASTERISK_TRAIN + ASTERISK_EVAL:
+        root = os.path.join(ASTERISK, voice)
+        files = []
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames.sort()
+            for f in sorted(filenames):
+                if f.endswith(".g722"):
+                    src = os.path.join(dirpath, f)
+                    rel = os.path.relpath(src, root)[:-5] + ".wav"
+                    dst = os.path.join(cache, "speech16", voice, rel)
+                    jobs.append((src, dst))
+                    files.append(dst)
+        if not files:
+            sys.exit("prepare-data: no .g722 files under %s" % root)
+        lists[voice] = files
+    with concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 2) as pool:
+        list(pool.map(decode_g722, jobs))
+    return lists
+
+
+# ------------------------------------------------------- full-band speech 48k
+
+def hf_share(path):
+    x = decode(path, 48000)
+    n = 1024
+    if len(x) < 2 * n:
+        return 0.0
+    frames = x[:len(x) // n * n].reshape(-1, n) * np.hanning(n)
+    spectrum = (np.abs(np.fft.rfft(frames, axis=1)) ** 2).sum(axis=0)
+    freqs = np.fft.rfftfreq(n, 1.0 / 48000)
+    total = spectrum.sum()
+    return float(spectrum[freqs > 8000].sum() / total) if total > 0 else 0.0
+
+
+def check_fullband(path):
+    rate = probe_rate(path)
+    if rate < FULLBAND_MIN_RATE:
+        return path, False, "native rate %d Hz" % rate
+    share = hf_share(path)
+    if share < FULLBAND_MIN_HF_SHARE:
+        return path, False, "energy above 8 kHz %.1e" % share
+    return path, True, "%d Hz, energy above 8 kHz %.1e" % (rate, share)
+
+
+def fullband_speech(cache):
+    """Returns (train, eval, rejected lines), cached in fullband.tsv."""
+    candidates = []
+    for f in audio_files(os.path.join(HEDGEWARS, "Sounds", "voices")):
+        group = "hedgewars/" + f.split("/voices/")[1].split("/")[0]
+        candidates.append((f, group))
+    for f in audio_files(KTUBERLING):
+        rel = os.path.relpath(f, KTUBERLING)
+        if "/" not in rel:
+            continue
+        candidates.append((f, "ktuberling/" + rel.split("/")[0]))
+
+    tsv = os.path.join(cache, "fullband.tsv")
+    known = {}
+    if os.path.exists(tsv):
+        for line in open(tsv):
+            p, ok, why = line.rstrip("\n").split("\t")
+            known[p] = (ok == "1", why)
+    todo = [p for p, _ in candidates if p not in known]
+    if todo:
+        log("checking %d speech files for content above 8 kHz" % len(todo))
+        with concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 2) as pool:
+            for p, ok, why in pool.map(check_fullband, todo):
+                known[p] = (ok, why)
+        with open(tsv + ".tmp", "w") as f:
+            for p in sorted(known):
+                f.write("%s\t%d\t%s\n" % (p, known[p][0], known[p][1]))
+        os.replace(tsv + ".tmp", tsv)
+
+    train, evaluation, rejected = [], [], []
+    for p, group in candidates:
+        ok, why = known[p]
+        if not ok:
+            rejected.append("%s\t%s" % (p, why))
+            continue
+        name = group.split("/")[1]
+        if (group.startswith("hedgewars/") and name in HEDGEWARS_EVAL_VOICES) \
+                or (group.startswith("ktuberling/")
+                    and name in KTUBERLING_EVAL_LANGS):
+            evaluation.append(p)
+        else:
+            train.append(p)
+    return train, evaluation, rejected
+
+
+# --------------------------------------------------------------------- noise
+
+def recorded_noise():
+    files = []
+    for f in audio_files(os.path.join(HEDGEWARS, "Sounds")):
+        if "/voices/" in f:
+            continue
+        if os.path.basename(f).startswith(HEDGEWARS_VOCAL_SFX):
+            continue
+        files.append(f)
+    files += audio_files(os.path.join(HEDGEWARS, "Music"))
+    train = [f for f in files if not held_out(os.path.relpath(f, HEDGEWARS))]
+    evaluation = [f for f in files if held_out(os.path.relpath(f, HEDGEWARS))]
+    return train, evaluation
+
+
+def coloured(rng, n, exponent):
+    """Gaussian noise with power spectrum ~ 1/f^exponent."""
+    spectrum = np.fft.rfft(rng.standard_normal(n))
+    f = np.fft.rfftfreq(n, 1.0 / SYNTH_RATE)
+    f[0] = f[1]
+    spectrum *= f ** (-exponent / 2.0)
+    x = np.fft.irfft(spectrum, n)
+    return x / (np.std(x) + 1e-12)
+
+
+def bandpass(rng, x, lo, hi):
+    spectrum = np.fft.rfft(x)
+    f = np.fft.rfftfreq(len(x), 1.0 / SYNTH_RATE)
+    spectrum[(f < lo) | (f > hi)] *= 0.05
+    return np.fft.irfft(spectrum, len(x))
+
+
+def synth(kind, seed):
+    rng = np.random.default_rng(seed)
+    n = SYNTH_RATE * SYNTH_SECONDS
+    t = np.arange(n) / SYNTH_RATE
+    if kind == "white":
+        x = rng.standard_normal(n)
+    elif kind == "pink":
+        x = coloured(rng, n, 1.0)
+    elif kind == "brown":
+        x = coloured(rng, n, 2.0)
+    elif kind in ("hum50", "hum60"):
+        f0 = (50.0 if kind == "hum50" else 60.0) * rng.uniform(0.995, 1.005)
+        x = np.zeros(n)
+        for h in range(1, 40):
+            if f0 * h > SYNTH_RATE / 2 - 1000:
+                break
+            amp = rng.uniform(0.2, 1.0) / h ** rng.uniform(0.5, 1.5)
+            x += amp * np.sin(2 * np.pi * f0 * h * t + rng.uniform(0, 6.3))
+        x += 0.02 * coloured(rng, n, 1.0)
+    elif kind == "fan":
+        blade = rng.uniform(80, 300)
+        x = coloured(rng, n, rng.uniform(0.5, 1.5))
+        x *= 1.0 + 0.3 * np.sin(2 * np.pi * blade * t)
+        for h in range(1, 6):
+            x += rng.uniform(0.1, 0.6) / h * np.sin(2 * np.pi * blade * h * t)
+    elif kind == "clicks":
+        x = 0.01 * rng.standard_normal(n)
+        positions = np.cumsum(rng.exponential(SYNTH_RATE * rng.uniform(0.05,
+                                                                       0.5),
+                                              size=4000)).astype(int)
+        for p in positions[positions < n - 2000]:
+            length = int(rng.uniform(0.0005, 0.01) * SYNTH_RATE)
+            env = np.exp(-np.arange(length) / (length / 5.0))
+            x[p:p + length] += rng.uniform(0.2, 1.0) * env * \
+                rng.standard_normal(length)
+    elif kind == "keyboard":
+        x = 0.005 * rng.standard_normal(n)
+        p = 0
+        while p < n - 4000:
+            p += int(rng.gamma(2.0, 0.08) * SYNTH_RATE)
+            if p >= n - 4000:
+                break
+            length = int(rng.uniform(0.004, 0.012) * SYNTH_RATE)
+            burst = bandpass(rng, rng.standard_normal(length + 64),
+                             rng.uniform(800, 2500),
+                             rng.uniform(4000, 12000))[:length]
+            env = np.exp(-np.arange(length) / (length / 4.0))
+            x[p:p + length] += rng.uniform(0.3, 1.0) * burst * env
+            if rng.uniform() < 0.7:  # key release
+                q = p + int(rng.uniform(0.05, 0.12) * SYNTH_RATE)
+                if q + length < n:
+                    x[q:q + length] += 0.4 * burst * env
+    else:
+        raise ValueError(kind)
+    return 0.5 * x / (np.max(np.abs(x)) + 1e-12)
+
+
+def synth_noise(cache):
+    out = {"train": [], "eval": []}
+    for split, variants, base in (("train", SYNTH_TRAIN_VARIANTS, 1),
+                                  ("eval", SYNTH_EVAL_VARIANTS, 1001)):
+        for k, kind in enumerate(SYNTH_KINDS):
+            for v in range(variants):
+                path = os.path.join(cache, "noise", "synth-" + split,
+                                    "%s-%d.wav" % (kind, v + 1))
+                if not os.path.exists(path):
+                    write_wav(path, synth(kind, base + 100 * k + v),
+                              SYNTH_RATE)
+                out[split].append(path)
+    return out
+
+
+def babble(cache, name, speech, rate, clips, seed):
+    """Sums BABBLE_TALKERS streams of concatenated utterances."""
+    rng = np.random.default_rng(seed)
+    paths = []
+    speech = sorted(speech)
+    for c in range(clips):
+        path = os.path.join(cache, "noise", name, "babble-%d.wav" % (c + 1))
+        paths.append(path)
+        if os.path.exists(path):
+            continue
+        n = rate * BABBLE_SECONDS
+        mix = np.zeros(n)
+        for _ in range(BABBLE_TALKERS):
+            stream = []
+            length = 0
+            while length < n:
+                x = decode(speech[rng.integers(len(speech))], rate)
+                x = x / (np.sqrt(np.mean(x ** 2)) + 1e-9)
+                stream.append(x)
+                length += len(x)
+            s = np.concatenate(stream)
+            start = rng.integers(0, len(s) - n + 1)
+            mix += s[start:start + n] * rng.uniform(0.5, 1.0)
+        write_wav(path, 0.5 * mix / (np.max(np.abs(mix)) + 1e-9), rate)
+    return paths
+
+
+# ------------------------------------------------------ joined utterances
+
+def join_utterances(cache, name, files, rate, seed):
+    """Joins the (sorted) utterances of one speaker group into clips of
+    about JOIN_SECONDS with short random pauses: the trainer skips speech
+    clips shorter than one training sequence (2 s), and most prompts and
+    game voice lines are shorter than that."""
+    out_dir = os.path.join(cache, "joined%d" % (rate // 1000), name)
+    stamp = os.path.join(out_dir, ".done")
+    if os.path.exists(stamp):
+        return sorted(os.path.join(out_dir, f) for f in os.listdir(out_dir)
+                      if f.endswith(".wav"))
+    rng = np.random.default_rng(seed)
+    clips, current, length = [], [], 0
+    for f in sorted(files):
+        x = decode(f, rate)
+        if len(x) == 0:
+            continue
+        current.append(x)
+        current.append(np.zeros(int(rng.uniform(0.15, 0.6) * rate),
+                                dtype=np.float32))
+        length += len(x)
+        if length >= JOIN_SECONDS * rate:
+            clips.append(np.concatenate(current))
+            current, length = [], 0
+    if current:
+        clips.append(np.concatenate(current))
+    paths = []
+    for i, x in enumerate(clips):
+        path = os.path.join(out_dir, "%s-%03d.wav" % (name, i + 1))
+        write_wav(path, x, rate)
+        paths.append(path)
+    open(stamp, "w").close()
+    return paths
+
+
+def group_of(path):
+    if path.startswith(ASTERISK) or "/speech16/" in path:
+        return path.split("/speech16/")[1].split("/")[0]
+    if "/voices/" in path:
+        return "hedgewars-" + path.split("/voices/")[1].split("/")[0]
+    return "ktuberling-" + os.path.relpath(path, KTUBERLING).split("/")[0]
+
+
+def joined(cache, files, rate, seed):
+    groups = {}
+    for f in files:
+        groups.setdefault(group_of(f), []).append(f)
+    out = []
+    for i, g in enumerate(sorted(groups)):
+        out += join_utterances(cache, g, groups[g], rate, seed + i)
+    return out
+
+
+# ---------------------------------------------------------------------- main
+
+def minutes(paths):
+    with concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 2) as pool:
+        return sum(pool.map(duration, paths)) / 60.0
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    cache = os.path.abspath(sys.argv[1])
+    eval_list = None
+    if len(sys.argv) == 4 and sys.argv[2] == "--eval-list":
+        eval_list = sys.argv[3]
+    os.makedirs(cache, exist_ok=True)
+
+    log("decoding asterisk G.722 prompts to 16 kHz WAV")
+    voices = asterisk_speech(cache)
+    sp16_train = [p for v in ASTERISK_TRAIN for p in voices[v]]
+    sp16_eval = [p for v in ASTERISK_EVAL for p in voices[v]]
+
+    log("selecting full-band speech")
+    sp48_train, sp48_eval, rejected = fullband_speech(cache)
+
+    log("splitting noise recordings, generating synthetic noise and babble")
+    rec_train, rec_eval = recorded_noise()
+    synth_lists = synth_noise(cache)
+    b16_train = babble(cache, "babble16-train", sp16_train, 16000,
+                       BABBLE_TRAIN_CLIPS, 1)
+    b16_eval = babble(cache, "babble16-eval", sp16_eval, 16000,
+                      BABBLE_EVAL_CLIPS, 1001)
+    b48_train = babble(cache, "babble48-train", sp48_train, 48000,
+                       BABBLE_TRAIN_CLIPS, 2)
+    b48_eval = babble(cache, "babble48-eval", sp48_eval, 48000,
+                      BABBLE_EVAL_CLIPS, 1002)
+
+    log("joining short utterances into training clips")
+    j16_train = joined(cache, sp16_train, 16000, 1)
+    j48_train = joined(cache, sp48_train, 48000, 101)
+
+    lists = {
+        "speech-16k-train.txt": j16_train,
+        "speech-16k-train-utterances.txt": sp16_train,
+        "speech-16k-eval.txt": sp16_eval,
+        "speech-48k-train.txt": j48_train,
+        "speech-48k-train-utterances.txt": sp48_train,
+        "speech-48k-eval.txt": sp48_eval,
+        "noise-recorded-train.txt": rec_train,
+        "noise-recorded-eval.txt": rec_eval,
+        "noise-synth-train.txt": synth_lists["train"],
+        "noise-synth-eval.txt": synth_lists["eval"],
+        "noise-16k-train.txt": rec_train + synth_lists["train"] + b16_train,
+        "noise-16k-eval.txt": rec_eval + synth_lists["eval"] + b16_eval,
+        "noise-48k-train.txt": rec_train + synth_lists["train"] + b48_train,
+        "noise-48k-eval.txt": rec_eval + synth_lists["eval"] + b48_eval,
+    }
+    for name, paths in lists.items():
+        write_list(cache, name, paths)
+    with open(os.path.join(cache, "lists", "speech-48k-rejected.tsv"),
+              "w") as f:
+        f.write("\n".join(sorted(rejected)) + "\n")
+
+    summary = []
+    for name, paths in (("speech 16k train (asterisk %s)" %
+                         ", ".join(ASTERISK_TRAIN), sp16_train),
+                        ("speech 16k eval (asterisk %s)" %
+                         ", ".join(ASTERISK_EVAL), sp16_eval)):
+        summary.append("%-60s %5d files %7.1f min" %
+                       (name, len(paths), minutes(paths)))
+    for v in ASTERISK_TRAIN + ASTERISK_EVAL:
+        summary.append("  %-58s %5d files %7.1f min" %
+                       (v, len(voices[v]), minutes(voices[v])))
+    for name, paths in (("speech 48k train (full-band)", sp48_train),
+                        ("speech 48k eval (full-band)", sp48_eval),
+                        ("speech 16k train, joined clips", j16_train),
+                        ("speech 48k train, joined clips", j48_train),
+                        ("noise recorded train (hedgewars)", rec_train),
+                        ("noise recorded eval (hedgewars)", rec_eval),
+                        ("noise synthetic train", synth_lists["train"]),
+                        ("noise synthetic eval", synth_lists["eval"]),
+                        ("babble 16k train", b16_train),
+                        ("babble 16k eval", b16_eval),
+                        ("babble 48k train", b48_train),
+                        ("babble 48k eval", b48_eval)):
+        summary.append("%-60s %5d files %7.1f min" %
+                       (name, len(paths), minutes(paths)))
+    summary.append("%-60s %5d files" % ("speech rejected (not full-band)",
+                                         len(rejected)))
+    text = "\n".join(summary) + "\n"
+    with open(os.path.join(cache, "summary.txt"), "w") as f:
+        f.write(text)
+    sys.stdout.write(text)
+
+    if eval_list:
+        # the evaluation sources as Debian paths (stable across machines)
+        with open(eval_list + ".tmp", "w") as f:
+            f.write("# dae evaluation sources: never used for training.\n"
+                    "# Written by models/prepare-data.py; see "
+                    "models/README.md.\n")
+            f.write("# speech 16k (asterisk G.722, decode with ffmpeg -f "
+                    "g722)\n")
+            for v in ASTERISK_EVAL:
+                f.write("speech16\t%s/%s\n" % (ASTERISK, v))
+            for p in sorted(sp48_eval):
+                f.write("speech48\t%s\n" % p)
+            for p in sorted(rec_eval):
+                f.write("noise\t%s\n" % p)
+            f.write("# synthetic noise: prepare-data.py synth(kind, seed), "
+                    "seeds 1001+100*k+v; babble from the eval speakers\n")
+        os.replace(eval_list + ".tmp", eval_list)
+
+
+if __name__ == "__main__":
+    main()

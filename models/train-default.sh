@@ -1,0 +1,181 @@
+#!/bin/sh
+# Trains the shipped default models models/default-16k.dae and
+# models/default-48k.dae from Debian-packaged audio with a fixed seed.
+#
+#   models/train-default.sh                  # everything (about 60 minutes)
+#   DAE_TRAIN_QUICK=1 models/train-default.sh    # smoke run, about 1 minute
+#
+# Steps: install missing packages (apt-get, through sudo when not root),
+# build dae-train, prepare the data cache (models/prepare-data.py: decode,
+# split, synthesise noise), then `dae-train denoise` at 16 and 48 kHz.
+# Training resumes from its checkpoint when one exists; a rate whose model
+# was finished is skipped (DAE_FORCE=1 retrains).  What the models are
+# trained on, and what is held out for evaluation: models/README.md.
+#
+# Environment:
+#   DAE_CACHE        data cache (default models/.cache; never committed)
+#   DAE_BUILD        meson build dir (default build)
+#   DAE_ONLY         all (default), data, 16k or 48k
+#   DAE_TRAIN_QUICK  1: 2 epochs of 10 steps on 5 minutes of audio per
+#                    source kind, written to $DAE_CACHE/quick/ (the shipped
+#                    models and logs are left alone)
+#   DAE_EPOCHS_16K, DAE_EPOCHS_48K, DAE_STEPS, DAE_BATCH
+#                    epochs per rate, steps per epoch, batch size
+#   DAE_SEED         seed (default 1)       DAE_THREADS  OpenBLAS threads (2)
+#   DAE_ARCH         extra architecture flags for dae-train (e.g. "--vad")
+#   DAE_FORCE        1: retrain even if the model is finished
+set -eu
+
+MODELS_DIR=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(dirname "$MODELS_DIR")
+CACHE=${DAE_CACHE:-$MODELS_DIR/.cache}
+BUILD=${DAE_BUILD:-$ROOT/build}
+ONLY=${DAE_ONLY:-all}
+QUICK=${DAE_TRAIN_QUICK:-0}
+SEED=${DAE_SEED:-1}
+THREADS=${DAE_THREADS:-1}
+ARCH=${DAE_ARCH:---enc-dense 128 --enc-gru 160 --bottleneck 96 --dec-gru 160 --vad}
+FORCE=${DAE_FORCE:-0}
+
+# Full run budget: about 60 minutes for both models on a 2-core machine.
+EPOCHS_16K=${DAE_EPOCHS_16K:-60}
+EPOCHS_48K=${DAE_EPOCHS_48K:-60}
+STEPS=${DAE_STEPS:-250}
+BATCH=${DAE_BATCH:-32}
+MAX_SECONDS=0
+OUT_DIR=$MODELS_DIR
+LOG_DIR=$MODELS_DIR/logs
+CKPT_DIR=$CACHE/checkpoints
+if [ "$QUICK" = 1 ]; then
+  EPOCHS_16K=${DAE_EPOCHS_16K:-60}
+  EPOCHS_48K=${DAE_EPOCHS_48K:-60}
+  STEPS=${DAE_STEPS:-10}
+  BATCH=${DAE_BATCH:-8}
+  MAX_SECONDS=300
+  OUT_DIR=$CACHE/quick
+  LOG_DIR=$CACHE/quick/logs
+  CKPT_DIR=$CACHE/quick/checkpoints
+fi
+
+DATA_PACKAGES="
+  asterisk-core-sounds-en-g722 asterisk-core-sounds-es-g722
+  asterisk-core-sounds-fr-g722 asterisk-core-sounds-it-g722
+  asterisk-core-sounds-ru-g722 hedgewars-data ktuberling-data
+  ffmpeg sox python3-numpy
+"
+
+say () {
+  echo "train-default: $*" >&2
+}
+
+install_packages () {
+  missing=""
+  for pkg in $DATA_PACKAGES; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null |
+        grep -q "install ok installed"; then
+      missing="$missing $pkg"
+    fi
+  done
+  if [ -n "$missing" ]; then
+    say "installing:$missing"
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then
+      SUDO="sudo"
+    fi
+    $SUDO apt-get update -qq
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+      --no-install-recommends $missing >/dev/null
+  fi
+  "$ROOT/scripts/deps.sh"
+}
+
+build_tool () {
+  if [ ! -f "$BUILD/build.ninja" ]; then
+    meson setup "$BUILD" "$ROOT"
+  fi
+  ninja -C "$BUILD" tools/dae-train >/dev/null
+}
+
+prepare_data () {
+  if [ -f "$CACHE/summary.txt" ] &&
+      [ "$CACHE/summary.txt" -nt "$MODELS_DIR/prepare-data.py" ]; then
+    say "data cache $CACHE is ready ($CACHE/summary.txt)"
+    return 0
+  fi
+  say "preparing the data cache in $CACHE"
+  /usr/bin/python3 "$MODELS_DIR/prepare-data.py" "$CACHE" \
+    --eval-list "$ROOT/bench/eval-sources.txt"
+}
+
+# train RATE EPOCHS BANDS
+train () {
+  rate=$1
+  epochs=$2
+  bands=$3
+  name=default-$(($1 / 1000))k
+  model=$OUT_DIR/$name.dae
+  checkpoint=$CKPT_DIR/$name.dae.ckpt
+  done_marker=$CKPT_DIR/$name.done
+  log=$LOG_DIR/train-$(($1 / 1000))k.log
+
+  if [ "$FORCE" != 1 ] && [ "$QUICK" != 1 ] && [ -f "$done_marker" ] &&
+      [ -f "$model" ]; then
+    say "$model is finished (DAE_FORCE=1 retrains); skipping"
+    return 0
+  fi
+  if [ "$FORCE" = 1 ] || [ "$QUICK" = 1 ]; then
+    rm -f "$checkpoint" "$done_marker"
+  fi
+  mkdir -p "$OUT_DIR" "$LOG_DIR" "$CKPT_DIR"
+  say "training $model ($epochs epochs of $STEPS steps); log: $log"
+
+  status_file=$CKPT_DIR/$name.status
+  # shellcheck disable=SC2086
+  {
+    set +e
+    "$BUILD/tools/dae-train" denoise \
+      --speech "@$CACHE/lists/speech-$(($1 / 1000))k-train.txt" \
+      --noise "@$CACHE/lists/noise-$(($1 / 1000))k-train.txt" \
+      --output "$model" --checkpoint "$checkpoint" --resume \
+      --rate "$rate" --window-ms 20 --hop-ms 10 --bands "$bands" $ARCH \
+      --epochs "$epochs" --steps-per-epoch "$STEPS" --batch-size "$BATCH" \
+      --seed "$SEED" --threads "$THREADS" \
+      --max-seconds-per-source "$MAX_SECONDS" \
+      --info-text "dae default $(($1 / 1000)) kHz speech model, made by models/train-default.sh (see models/README.md)" \
+      2>&1
+    echo $? >"$status_file"
+  } | tee -a "$log"
+  rc=$(cat "$status_file")
+  if [ "$rc" -ne 0 ]; then
+    say "dae-train exited with status $rc (rerun this script to resume)"
+    exit "$rc"
+  fi
+  touch "$done_marker"
+  "$BUILD/tools/dae-train" --info "$model" | tee -a "$log"
+}
+
+install_packages
+build_tool
+case "$ONLY" in
+  all|data|16k|48k) ;;
+  *) say "DAE_ONLY must be all, data, 16k or 48k"; exit 2 ;;
+esac
+prepare_data
+if [ "$ONLY" = all ]; then
+  # Both rates at once, one OpenBLAS thread each: the two cores are used
+  # fully (48 kHz sequence preparation is single-threaded anyway).
+  ( train 16000 "$EPOCHS_16K" 40 ) &
+  pid16=$!
+  ( train 48000 "$EPOCHS_48K" 48 ) &
+  pid48=$!
+  rc=0
+  wait "$pid16" || rc=$?
+  wait "$pid48" || rc=$?
+  [ "$rc" -eq 0 ] || exit "$rc"
+elif [ "$ONLY" = 16k ]; then
+  train 16000 "$EPOCHS_16K" 40
+elif [ "$ONLY" = 48k ]; then
+  train 48000 "$EPOCHS_48K" 48
+fi
+say "done"
