@@ -22,10 +22,12 @@
  * that is missing, caps negotiation fails and the element posts a warning
  * naming the supported rates.
  *
- * The embedded default models are placeholders: until the project's
- * training issue lands they are randomly initialised (untrained) models, so
- * they alter the sound without removing noise and are not calibrated for
- * anomaly detection.  Use #GstDaeDenoise:model-file with a trained model.
+ * The embedded default models are speech denoisers trained by the
+ * project's models/train-default.sh on Debian-packaged speech and noise
+ * (see models/README.md).  They have a voice-activity head (so the element
+ * adds a GstAudioLevelMeta) but no calibrated anomaly threshold: for
+ * anomaly alerts use #GstDaeDenoise:model-file with a model trained on the
+ * machine's sound, or set #GstDaeDenoise:anomaly-threshold.
  *
  * Latency: the element adds the model's latency, window − hop samples (10 ms
  * with the default models), to the LATENCY query.  Output stays
@@ -424,8 +426,7 @@ gst_dae_denoise_class_init (GstDaeDenoiseClass * klass)
    * GstDaeDenoise:model-file:
    *
    * Path of a `.dae` model file.  %NULL (the default) uses the embedded
-   * default model for the negotiated rate (16000 or 48000 Hz; placeholders
-   * until trained models are shipped).  A model file restricts the caps to
+   * default speech model for the negotiated rate (16000 or 48000 Hz).  A model file restricts the caps to
    * its own sample rate.  Can only be set in the NULL and READY states; a
    * file that cannot be loaded makes the change to PAUSED fail with an
    * error message quoting the library's explanation.
@@ -526,8 +527,8 @@ gst_dae_denoise_class_init (GstDaeDenoiseClass * klass)
    *
    * Frame anomaly score above which audio counts as anomalous.  The
    * sentinel -1 (the default) takes the threshold calibrated into the
-   * model; if the model is not calibrated (the placeholder defaults are
-   * not) anomaly detection is off: `is-anomaly` stays %FALSE, no
+   * model; if the model is not calibrated (the default speech models
+   * are not) anomaly detection is off: `is-anomaly` stays %FALSE, no
    * start/end messages are posted and `threshold` is reported as -1.
    *
    * Since: 0.1
@@ -582,7 +583,7 @@ gst_dae_denoise_class_init (GstDaeDenoiseClass * klass)
       "Denoising autoencoder", "Filter/Effect/Audio",
       "Removes noise with a spectral denoising autoencoder and reports an "
       "anomaly score. F32LE/S16LE, 1-8 channels, at the rate of a model "
-      "(16000/48000 Hz with the embedded placeholder models); adds the "
+      "(16000/48000 Hz with the embedded speech models); adds the "
       "model's latency, window - hop (10 ms with the default models)",
       "The dae authors");
 

@@ -292,6 +292,22 @@ model_latency_samples (gint rate)
   return latency;
 }
 
+static gboolean
+model_has_vad (gint rate)
+{
+  gchar *path = g_strdup_printf ("%s/default-%dk.dae", DAE_MODELS_DIR,
+      rate / 1000);
+  DaeModel *model = NULL;
+  DaeModelConfig config;
+  DaeError error;
+
+  g_assert_cmpint (dae_model_load_file (path, &model, &error), ==, DAE_OK);
+  dae_model_get_config (model, &config);
+  dae_model_unref (model);
+  g_free (path);
+  return config.has_vad != 0;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Caps                                                                      */
 
@@ -1132,9 +1148,11 @@ test_meta (void)
   gsize n = 16000;
   gfloat *data = make_noise (n, 0.2f, 14);
   guint i;
+  gboolean has_vad = model_has_vad (16000);
 
   g_test_summary ("GstDaeAnomalyMeta is on every output buffer with sane "
-      "fields; absent when anomaly-meta is FALSE");
+      "fields; absent when anomaly-meta is FALSE; GstAudioLevelMeta exactly "
+      "when the model has a voice-activity head");
   fixture_init (&f, "F32LE", 16000, 1, NULL);
   push_random_splits (&f, data, n, 15);
   push_eos (&f);
@@ -1162,13 +1180,16 @@ test_meta (void)
             "duration", G_TYPE_UINT64, &duration, NULL));
     g_assert_true (isfinite (score));
     g_assert_cmpfloat (score, >=, 0.0);
-    /* the placeholder models are not calibrated: no threshold */
+    /* the default speech models are not calibrated: no threshold */
     g_assert_cmpfloat (threshold, ==, -1.0);
     g_assert_false (is_anomaly);
     g_assert_cmpint (frames, >=, 1);
     g_assert_cmpuint (timestamp, ==, GST_BUFFER_PTS (buf));
     g_assert_cmpuint (duration, ==, GST_BUFFER_DURATION (buf));
-    g_assert_null (gst_buffer_get_audio_level_meta (buf));
+    if (has_vad)
+      g_assert_nonnull (gst_buffer_get_audio_level_meta (buf));
+    else
+      g_assert_null (gst_buffer_get_audio_level_meta (buf));
   }
   output_clear (&out);
   fixture_clear (&f);
