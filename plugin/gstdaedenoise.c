@@ -22,12 +22,10 @@
  * that is missing, caps negotiation fails and the element posts a warning
  * naming the supported rates.
  *
- * The embedded default models are speech denoisers trained by the
- * project's models/train-default.sh on Debian-packaged speech and noise
- * (see models/README.md).  They have a voice-activity head (so the element
- * adds a GstAudioLevelMeta) but no calibrated anomaly threshold: for
- * anomaly alerts use #GstDaeDenoise:model-file with a model trained on the
- * machine's sound, or set #GstDaeDenoise:anomaly-threshold.
+ * The embedded default models are placeholders: until the project's
+ * training issue lands they are randomly initialised (untrained) models, so
+ * they alter the sound without removing noise and are not calibrated for
+ * anomaly detection.  Use #GstDaeDenoise:model-file with a trained model.
  *
  * Latency: the element adds the model's latency, window − hop samples (10 ms
  * with the default models), to the LATENCY query.  Output stays
@@ -74,6 +72,86 @@
  * the last of its audio, so starts and ends always pair up.  The
  * events are sent whatever #GstDaeDenoise:post-messages says.
  *
+ * ## Online learning
+ *
+ * With #GstDaeDenoise:learn-duration set, the element learns what the
+ * machine it listens to normally sounds like, with no separate training
+ * step:
+ *
+ * 1. Collecting: it copies the mono downmix of the first learn-duration of
+ *    input (at the negotiated rate, into a buffer allocated when the caps
+ *    are set) while the audio flows on, denoised as usual.  Anomaly
+ *    detection is off meanwhile: no `dae-anomaly-start`, `threshold` -1.
+ *    A flush, discontinuity or gap keeps what was collected and starts a
+ *    new clip (the trainer never sees a splice).
+ * 2. Training: a background thread (at a lower scheduling priority; the
+ *    OpenBLAS thread count is left alone) trains an anomaly model on it
+ *    with libdae's trainer (the anomaly recipe: a denoising autoencoder of
+ *    the band features; at most #GstDaeDenoise:learn-epochs epochs, about
+ *    a second of CPU each), holding out the last 10 to 25 % (at least 2 s
+ *    where possible) to calibrate the threshold: the 0.99 quantile of its
+ *    frame scores.  The model has the architecture of the configured model
+ *    if that is an anomaly model (it has a calibrated threshold), else
+ *    libdae's default, and always the configured model's window and hop.
+ * 3. Scoring: at the next hop boundary after training, the streaming
+ *    thread (which only ever try-locks the hand-over) starts scoring the
+ *    mono downmix with the learned model, with its calibrated threshold
+ *    unless #GstDaeDenoise:anomaly-threshold is set.  The audio path is
+ *    not touched: the configured model keeps denoising (an anomaly model
+ *    is not trained to denoise), #GstDaeDenoise:mix and
+ *    #GstDaeDenoise:attenuation-limit apply as before, and latency, sample
+ *    counts and timestamps are unaffected.  The interval in progress is
+ *    posted at the switch; `scores` then holds the downmix's score for
+ *    every channel and `band-errors` has the learned model's bands.  The
+ *    learned model's first window / hop frames after the switch (and
+ *    after every flush or discontinuity) are reported but not given to the
+ *    anomaly debouncer, as in the calibration.
+ *
+ * The learned model is saved to #GstDaeDenoise:learned-model-file if set,
+ * and the #GstDaeDenoise::save-model action signal saves it on request;
+ * load it with #GstDaeDenoise:model-file next time.  A file that cannot be
+ * written gives a warning message and the stream goes on.
+ *
+ * If the stream ends (EOS) before learn-duration, the element learns from
+ * what it has (at least 1 s).  At EOS it waits for a training in progress
+ * to finish before passing EOS on, so that a recording can be learned from
+ * with `gst-launch-1.0 -e` and the model file is written when the pipeline
+ * ends.  A flush ends that wait; going to READY or NULL cancels the
+ * training (within one mini-batch) and frees everything.  A new sample
+ * rate starts learning over (a new channel count does not).
+ *
+ * Messages (posted whatever #GstDaeDenoise:post-messages says):
+ *
+ * `dae-learning`, once per second of collected audio and about twice a
+ * second (and after every epoch) while training:
+ *
+ * * #gchararray `phase`: `collecting` or `training`.
+ * * #gdouble `fraction`: how much of the phase is done, 0 to 1 (1 at the
+ *   end of each phase).
+ * * #gdouble `seconds`: seconds of audio collected.
+ * * #guint `epoch`: the epoch in progress (1-based), 0 while collecting.
+ * * #guint `epochs`: #GstDaeDenoise:learn-epochs.
+ * * #gdouble `loss`: the running mean training loss of the epoch, -1
+ *   while collecting.
+ *
+ * `dae-learning-done`, once, when the learned model is ready (it scores
+ * from the next hop on):
+ *
+ * * #gdouble `threshold`: the calibrated threshold (frame-score units).
+ * * #gdouble `seconds-of-audio`: seconds of audio it learned from.
+ * * #gdouble `train-time`: wall-clock seconds from the end of collecting
+ *   to the model being ready.
+ * * #guint `epochs`: epochs trained.
+ * * #gdouble `validation-loss`: the best validation loss.
+ * * #gdouble `false-alarms-per-hour`: the calibration's estimate of
+ *   anomaly starts per hour of normal sound with the
+ *   #GstDaeDenoise:anomaly-hold in effect at training time (-1 if
+ *   unknown).
+ * * #gchararray `model-file`: where the model was saved, or %NULL.
+ *
+ * If training fails (too little usable audio, say) the element posts a
+ * warning and scores with the configured model, as without learning.
+ *
  * ## Buffer meta
  *
  * With #GstDaeDenoise:anomaly-meta every output buffer carries a custom meta
@@ -107,9 +185,17 @@
  * gst-launch-1.0 -e filesrc location=noisy.wav ! decodebin ! audioconvert ! audioresample ! audio/x-raw,rate=48000,channels=1 ! tee name=t t. ! queue ! daedenoise ! audioconvert ! wavenc ! filesink location=ab-daedenoise.wav t. ! queue ! audioconvert ! webrtcdsp echo-cancel=false noise-suppression=true ! audioconvert ! wavenc ! filesink location=ab-webrtcdsp.wav
  * ]|
  *
- * Print anomaly messages (`pipelines/monitor-anomalies.sh`):
+ * Print anomaly messages (`pipelines/monitor-anomalies.sh`; with
+ * `MODEL=machine.dae` it adds `model-file=machine.dae`, a model trained
+ * with `dae-train anomaly`):
  * |[
  * gst-launch-1.0 -m -e autoaudiosrc ! audioconvert ! audioresample ! daedenoise anomaly-threshold=-1 interval=1000000000 ! fakesink
+ * ]|
+ *
+ * Learn the normal sound from the first minute, save the model, then
+ * print anomaly messages (`pipelines/learn-and-monitor.sh`):
+ * |[
+ * gst-launch-1.0 -m -e autoaudiosrc ! audioconvert ! audioresample ! daedenoise learn-duration=60000000000 learn-epochs=20 learned-model-file=machine.dae interval=1000000000 ! fakesink
  * ]|
  *
  * Since: 0.1
@@ -119,14 +205,21 @@
 #include "config.h"
 #endif
 
+#include <errno.h>
 #include <math.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #include <gst/gst.h>
 #include <gst/audio/audio.h>
 #include <gst/audio/gstaudiofilter.h>
 
 #include <dae/dae.h>
+#include <dae/dae-train.h>
 
 #include "gstdaeanomalymeta.h"
 #include "gstdaeembeddedmodels.h"
@@ -144,6 +237,37 @@ GST_DEBUG_CATEGORY_STATIC (dae_denoise_debug);
 #define DEFAULT_ANOMALY_THRESHOLD -1.0
 #define DEFAULT_ANOMALY_HOLD (GST_SECOND / 5)
 #define DEFAULT_ANOMALY_META TRUE
+#define DEFAULT_LEARN_DURATION 0
+#define DEFAULT_LEARN_EPOCHS 20
+#define DEFAULT_LEARNED_MODEL_FILE NULL
+
+/* Online learning.  The capture buffer is allocated when caps are set, so
+ * learn-duration is bounded (10 minutes: 115 MB at 48 kHz). */
+#define MAX_LEARN_DURATION (600 * GST_SECOND)
+#define MAX_LEARN_EPOCHS 1000
+/* Less audio than this at EOS is not worth a model. */
+#define MIN_LEARN_SECONDS 1.0
+/* Flushes, discontinuities and gaps split the capture into clips; beyond
+ * this many the rest is spliced onto the last clip. */
+#define MAX_LEARN_CLIPS 256
+/* The training budget per epoch: mini-batches of short sequences train
+ * this small network best per CPU second (about 1 s of CPU per epoch on
+ * one core, at 16 and 48 kHz alike). */
+#define LEARN_STEPS_PER_EPOCH 100
+#define LEARN_BATCH_SIZE 16
+#define LEARN_SEQUENCE_FRAMES 50
+#define LEARN_VALIDATION_SEQUENCES 32
+/* Held out for calibration: at least this much audio, 10 to 25 % of it. */
+#define LEARN_VALIDATION_SECONDS 2.0
+#define LEARN_VALIDATION_MIN_FRACTION 0.1
+#define LEARN_VALIDATION_MAX_FRACTION 0.25
+#define LEARN_SEED 1
+/* The training thread's niceness above the process's (Linux). */
+#define LEARN_THREAD_NICE 10
+/* dae-learning messages: at most this often within an epoch, and once
+ * per this much collected audio. */
+#define LEARN_PROGRESS_INTERVAL_US (G_USEC_PER_SEC / 2)
+#define LEARN_COLLECT_MESSAGE_NS GST_SECOND
 
 /* An input timestamp further than this from the one expected from the
  * sample count is treated as a discontinuity (audiobasesink's default
@@ -168,8 +292,19 @@ enum
   PROP_INTERVAL,
   PROP_ANOMALY_THRESHOLD,
   PROP_ANOMALY_HOLD,
-  PROP_ANOMALY_META
+  PROP_ANOMALY_META,
+  PROP_LEARN_DURATION,
+  PROP_LEARN_EPOCHS,
+  PROP_LEARNED_MODEL_FILE
 };
+
+typedef enum
+{
+  LEARN_OFF,                    /* learn-duration 0, or given up */
+  LEARN_COLLECTING,             /* filling the capture buffer */
+  LEARN_TRAINING,               /* the training thread runs */
+  LEARN_DONE                    /* the learned model scores */
+} LearnState;
 
 /* The template allows every rate a model can have; the caps query narrows
  * it to the rates of the available models. */
@@ -192,6 +327,32 @@ typedef struct
   guint64 anomaly_hold;
   gboolean anomaly_meta;
 } Settings;
+
+/* What the training thread hands to the streaming thread. */
+typedef struct
+{
+  DaeModel *model;              /* NULL: learning failed */
+  DaeProcessor *proc;           /* scores the mono downmix */
+  gdouble threshold;            /* calibrated */
+} LearnResult;
+
+/* The training thread's input; the thread only reads it. */
+typedef struct
+{
+  GstDaeDenoise *self;          /* not a reference: the element joins the
+                                 * thread before it can go away */
+  const gfloat *samples;        /* the capture buffer: not written while the
+                                 * thread runs */
+  gsize n_samples;
+  gsize clip_ends[MAX_LEARN_CLIPS];
+  guint n_clips;
+  gint rate;
+  DaeModelConfig model_config;
+  guint epochs;
+  /* progress: the thread's own */
+  guint epoch;                  /* 1-based, the one in progress */
+  gint64 last_post_us;
+} LearnJob;
 
 /* Per-output-buffer accumulators. */
 typedef struct
@@ -217,12 +378,16 @@ struct _GstDaeDenoise
   gdouble anomaly_threshold;
   guint64 anomaly_hold;
   gboolean anomaly_meta;
+  guint64 learn_duration;
+  guint learn_epochs;
+  gchar *learned_model_file;
 
   /* set in start/stop, read by caps and latency queries: object lock */
   gboolean started;
   DaeModel *file_model;         /* the loaded model-file, or NULL */
   GstClockTime latency_ns;      /* last reported, 0 before any caps */
   gint warned_rate;             /* last rate refused with a warning */
+  DaeModel *current_model;      /* what save-model writes: the scoring model */
 
   /* stream state: streaming thread only (or while stopped) */
   DaeModel *model;              /* model in use, a reference */
@@ -269,6 +434,37 @@ struct _GstDaeDenoise
 
   gboolean nonfinite_warned;
   GstBuffer *pending_out;       /* from submit_input_buffer for generate_output */
+
+  /* online learning: streaming thread only (or while stopped); the
+   * capture buffer is read by the training thread while it runs */
+  guint64 learn_duration_ns;    /* the properties, as at start */
+  guint learn_epochs_run;
+  LearnState learn_state;
+  gint learn_rate;              /* the capture's rate, 0 = none */
+  gsize learn_window;           /* and the model's framing at that rate */
+  gsize learn_hop;
+  gfloat *capture;              /* mono downmix, capture_cap samples */
+  gsize capture_cap;
+  gsize capture_len;
+  gsize clip_ends[MAX_LEARN_CLIPS];
+  guint n_clip_ends;
+  gsize capture_next_msg;       /* capture_len of the next progress message */
+  gboolean learn_short_warned;
+  GThread *learn_thread;
+  LearnJob *learn_job;
+  LearnResult *learned;         /* taken from the thread; scoring with it */
+  gfloat *score_in;             /* hop: mono downmix for the learned model */
+  gsize score_warmup;           /* frames not yet given to the scorer */
+  gdouble msg_band_n;           /* band-error vectors in band_error_acc */
+
+  /* shared with the training thread: learn_lock (the streaming thread
+   * only try-locks it while data flows) */
+  GMutex learn_lock;
+  GCond learn_cond;
+  LearnResult *learn_result;    /* published, not yet taken */
+  gboolean learn_finished;      /* the thread has nothing more to do */
+  gboolean learn_unblock;       /* stop waiting at EOS */
+  gint learn_cancel;            /* atomic: stop training */
 };
 
 G_DEFINE_TYPE_WITH_CODE (GstDaeDenoise, gst_dae_denoise,
@@ -299,9 +495,19 @@ static gboolean gst_dae_denoise_query (GstBaseTransform * trans,
 static GstCaps *gst_dae_denoise_transform_caps (GstBaseTransform * trans,
     GstPadDirection direction, GstCaps * caps, GstCaps * filter);
 
+static GstStateChangeReturn gst_dae_denoise_change_state (GstElement *
+    element, GstStateChange transition);
+static gboolean gst_dae_denoise_save_model (GstDaeDenoise * self,
+    const gchar * path);
+
 static GstFlowReturn drain (GstDaeDenoise * self);
 static void reset_stream (GstDaeDenoise * self);
 static void free_stream_state (GstDaeDenoise * self);
+static gboolean learn_setup (GstDaeDenoise * self, gsize window);
+static void learn_clear (GstDaeDenoise * self);
+static void learn_wake (GstDaeDenoise * self, gboolean cancel);
+static void learn_mark_clip_end (GstDaeDenoise * self);
+static gsize learned_warmup_frames (GstDaeDenoise * self);
 
 /* ------------------------------------------------------------------------ */
 /* Embedded default models: loaded once per process, immutable, shared.     */
@@ -426,7 +632,8 @@ gst_dae_denoise_class_init (GstDaeDenoiseClass * klass)
    * GstDaeDenoise:model-file:
    *
    * Path of a `.dae` model file.  %NULL (the default) uses the embedded
-   * default speech model for the negotiated rate (16000 or 48000 Hz).  A model file restricts the caps to
+   * default model for the negotiated rate (16000 or 48000 Hz; placeholders
+   * until trained models are shipped).  A model file restricts the caps to
    * its own sample rate.  Can only be set in the NULL and READY states; a
    * file that cannot be loaded makes the change to PAUSED fail with an
    * error message quoting the library's explanation.
@@ -527,9 +734,12 @@ gst_dae_denoise_class_init (GstDaeDenoiseClass * klass)
    *
    * Frame anomaly score above which audio counts as anomalous.  The
    * sentinel -1 (the default) takes the threshold calibrated into the
-   * model; if the model is not calibrated (the default speech models
-   * are not) anomaly detection is off: `is-anomaly` stays %FALSE, no
+   * model; if the model is not calibrated (the placeholder defaults are
+   * not) anomaly detection is off: `is-anomaly` stays %FALSE, no
    * start/end messages are posted and `threshold` is reported as -1.
+   * With #GstDaeDenoise:learn-duration, detection is off until the learned
+   * model is ready; -1 then takes its calibrated threshold, a value set
+   * here overrides it.
    *
    * Since: 0.1
    */
@@ -575,6 +785,88 @@ gst_dae_denoise_class_init (GstDaeDenoiseClass * klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
 
+  /**
+   * GstDaeDenoise:learn-duration:
+   *
+   * Online learning: when not 0, the element learns the sound of the
+   * machine it listens to from the first learn-duration nanoseconds of the
+   * stream (mono downmix), trains an anomaly model in a background thread
+   * and then scores with it (see "Online learning" in the element
+   * documentation).  0 (the default) turns learning off.  At most 600 s;
+   * 30 to 60 s of normal operation is a good choice.  Can only be set in
+   * the NULL and READY states.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_LEARN_DURATION,
+      g_param_spec_uint64 ("learn-duration", "Learn Duration",
+          "Learn the normal sound from the first learn-duration of the "
+          "stream (mono downmix) in a background thread, then score with the "
+          "learned model; posts dae-learning (phase, fraction, seconds, "
+          "epoch, epochs, loss) and dae-learning-done (threshold, "
+          "seconds-of-audio, train-time, epochs, validation-loss, "
+          "false-alarms-per-hour, model-file) (in nanoseconds; 0 = off; "
+          "changeable in NULL and READY only)", 0, MAX_LEARN_DURATION,
+          DEFAULT_LEARN_DURATION,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstDaeDenoise:learn-epochs:
+   *
+   * The training budget of online learning: at most this many epochs of
+   * 100 mini-batches (16 sequences of 50 frames each); fewer if the
+   * validation loss stops improving for 8 epochs.  One epoch takes about
+   * one second of CPU on one core.  Can only be set in the NULL and READY
+   * states.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_LEARN_EPOCHS,
+      g_param_spec_uint ("learn-epochs", "Learn Epochs",
+          "Most training epochs for online learning (about 1 s of CPU "
+          "each; changeable in NULL and READY only)", 1, MAX_LEARN_EPOCHS,
+          DEFAULT_LEARN_EPOCHS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstDaeDenoise:learned-model-file:
+   *
+   * Where online learning saves the model it learned (a `.dae` file, with
+   * its calibrated threshold), so that a later run can load it with
+   * #GstDaeDenoise:model-file.  %NULL (the default): not saved.  The file
+   * is written atomically; if that fails the element posts a warning and
+   * carries on.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_LEARNED_MODEL_FILE,
+      g_param_spec_string ("learned-model-file", "Learned Model File",
+          "Save the model learned online to this .dae file (NULL = do not "
+          "save; changeable while PLAYING)", DEFAULT_LEARNED_MODEL_FILE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstDaeDenoise::save-model:
+   * @denoise: the element
+   * @path: the `.dae` file to write
+   *
+   * Action signal: saves the model the element scores with (the learned
+   * model once online learning is done, otherwise the model in use) to
+   * @path, atomically.  Failures are posted as a warning message.  Can be
+   * emitted from any thread once caps are negotiated.
+   *
+   * Returns: %TRUE if the file was written.
+   *
+   * Since: 0.1
+   */
+  g_signal_new_class_handler ("save-model", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
+      G_CALLBACK (gst_dae_denoise_save_model), NULL, NULL, NULL,
+      G_TYPE_BOOLEAN, 1, G_TYPE_STRING);
+
   caps = gst_caps_from_string (DAE_DENOISE_CAPS);
   gst_audio_filter_class_add_pad_templates (filter_class, caps);
   gst_caps_unref (caps);
@@ -582,11 +874,14 @@ gst_dae_denoise_class_init (GstDaeDenoiseClass * klass)
   gst_element_class_set_static_metadata (element_class,
       "Denoising autoencoder", "Filter/Effect/Audio",
       "Removes noise with a spectral denoising autoencoder and reports an "
-      "anomaly score. F32LE/S16LE, 1-8 channels, at the rate of a model "
-      "(16000/48000 Hz with the embedded speech models); adds the "
+      "anomaly score; can learn a machine's normal sound online "
+      "(learn-duration). F32LE/S16LE, 1-8 channels, at the rate of a model "
+      "(16000/48000 Hz with the embedded placeholder models); adds the "
       "model's latency, window - hop (10 ms with the default models)",
       "The dae authors");
 
+  element_class->change_state =
+      GST_DEBUG_FUNCPTR (gst_dae_denoise_change_state);
   trans_class->start = GST_DEBUG_FUNCPTR (gst_dae_denoise_start);
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_dae_denoise_stop);
   trans_class->submit_input_buffer =
@@ -613,6 +908,11 @@ gst_dae_denoise_init (GstDaeDenoise * self)
   self->anomaly_threshold = DEFAULT_ANOMALY_THRESHOLD;
   self->anomaly_hold = DEFAULT_ANOMALY_HOLD;
   self->anomaly_meta = DEFAULT_ANOMALY_META;
+  self->learn_duration = DEFAULT_LEARN_DURATION;
+  self->learn_epochs = DEFAULT_LEARN_EPOCHS;
+  self->learned_model_file = g_strdup (DEFAULT_LEARNED_MODEL_FILE);
+  g_mutex_init (&self->learn_lock);
+  g_cond_init (&self->learn_cond);
   self->t0 = GST_CLOCK_TIME_NONE;
   self->anomaly_start_ns = GST_CLOCK_TIME_NONE;
 
@@ -626,9 +926,14 @@ gst_dae_denoise_finalize (GObject * object)
 {
   GstDaeDenoise *self = GST_DAE_DENOISE (object);
 
+  learn_clear (self);
   free_stream_state (self);
   dae_model_unref (self->file_model);
+  dae_model_unref (self->current_model);
   g_free (self->model_file);
+  g_free (self->learned_model_file);
+  g_mutex_clear (&self->learn_lock);
+  g_cond_clear (&self->learn_cond);
 
   G_OBJECT_CLASS (gst_dae_denoise_parent_class)->finalize (object);
 }
@@ -674,6 +979,26 @@ gst_dae_denoise_set_property (GObject * object, guint prop_id,
     case PROP_ANOMALY_META:
       self->anomaly_meta = g_value_get_boolean (value);
       break;
+    case PROP_LEARN_DURATION:
+      if (self->started) {
+        GST_WARNING_OBJECT (self, "learn-duration can only be changed in "
+            "the NULL and READY states; ignored");
+        break;
+      }
+      self->learn_duration = g_value_get_uint64 (value);
+      break;
+    case PROP_LEARN_EPOCHS:
+      if (self->started) {
+        GST_WARNING_OBJECT (self, "learn-epochs can only be changed in "
+            "the NULL and READY states; ignored");
+        break;
+      }
+      self->learn_epochs = g_value_get_uint (value);
+      break;
+    case PROP_LEARNED_MODEL_FILE:
+      g_free (self->learned_model_file);
+      self->learned_model_file = g_value_dup_string (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -716,6 +1041,15 @@ gst_dae_denoise_get_property (GObject * object, guint prop_id,
     case PROP_ANOMALY_META:
       g_value_set_boolean (value, self->anomaly_meta);
       break;
+    case PROP_LEARN_DURATION:
+      g_value_set_uint64 (value, self->learn_duration);
+      break;
+    case PROP_LEARN_EPOCHS:
+      g_value_set_uint (value, self->learn_epochs);
+      break;
+    case PROP_LEARNED_MODEL_FILE:
+      g_value_set_string (value, self->learned_model_file);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -735,6 +1069,8 @@ gst_dae_denoise_start (GstBaseTransform * trans)
 
   GST_OBJECT_LOCK (self);
   path = g_strdup (self->model_file);
+  self->learn_duration_ns = self->learn_duration;
+  self->learn_epochs_run = self->learn_epochs;
   GST_OBJECT_UNLOCK (self);
 
   if (path != NULL) {
@@ -779,17 +1115,22 @@ gst_dae_denoise_stop (GstBaseTransform * trans)
 {
   GstDaeDenoise *self = GST_DAE_DENOISE (trans);
   DaeModel *model;
+  DaeModel *current;
 
+  learn_clear (self);
   free_stream_state (self);
 
   GST_OBJECT_LOCK (self);
   model = self->file_model;
   self->file_model = NULL;
+  current = self->current_model;
+  self->current_model = NULL;
   self->started = FALSE;
   self->latency_ns = 0;
   GST_OBJECT_UNLOCK (self);
 
   dae_model_unref (model);
+  dae_model_unref (current);
   return TRUE;
 }
 
@@ -810,6 +1151,7 @@ free_stream_state (GstDaeDenoise * self)
   g_clear_pointer (&self->shared_gains, g_free);
   g_clear_pointer (&self->chan_score_acc, g_free);
   g_clear_pointer (&self->band_error_acc, g_free);
+  g_clear_pointer (&self->score_in, g_free);
   g_clear_pointer (&self->model, dae_model_unref);
   self->channels = 0;
   self->rate = 0;
@@ -824,6 +1166,7 @@ gst_dae_denoise_setup (GstAudioFilter * filter, const GstAudioInfo * info)
   guint channels = GST_AUDIO_INFO_CHANNELS (info);
   gboolean is_s16 = GST_AUDIO_INFO_FORMAT (info) == GST_AUDIO_FORMAT_S16LE;
   DaeModel *model;
+  DaeModel *old_current = NULL;
   DaeModelConfig config;
   GstClockTime latency_ns;
   gboolean latency_changed;
@@ -899,19 +1242,33 @@ gst_dae_denoise_setup (GstAudioFilter * filter, const GstAudioInfo * info)
   self->out_hop = g_new0 (gfloat, channels * self->hop);
   self->shared_gains = g_new0 (gfloat, self->n_bands);
   self->chan_score_acc = g_new0 (gdouble, channels);
-  self->band_error_acc = g_new0 (gdouble, self->n_bands);
+  /* a learned model may have another band layout */
+  self->band_error_acc = g_new0 (gdouble, DAE_MAX_BANDS);
+  self->score_in = g_new0 (gfloat, self->hop);
   self->applied_limit = NAN;
   self->applied_mix = NAN;
   self->applied_threshold = NAN;
   self->applied_hold = G_MAXUINT64;
+  learn_setup (self, config.window_samples);
   reset_stream (self);
 
   latency_ns = gst_util_uint64_scale_round (self->latency_samples,
       GST_SECOND, rate);
+  /* save-model writes the scoring model: the running one until learning
+   * is done (then the training thread or learn_setup set it) */
+  if (self->learn_state != LEARN_TRAINING && self->learn_state != LEARN_DONE)
+    old_current = dae_model_ref (model);
   GST_OBJECT_LOCK (self);
   latency_changed = latency_ns != self->latency_ns;
   self->latency_ns = latency_ns;
+  if (old_current != NULL) {
+    DaeModel *tmp = self->current_model;
+
+    self->current_model = old_current;
+    old_current = tmp;
+  }
   GST_OBJECT_UNLOCK (self);
+  dae_model_unref (old_current);
 
   GST_INFO_OBJECT (self, "model %u Hz, window %" G_GSIZE_FORMAT
       ", hop %" G_GSIZE_FORMAT ", %" G_GSIZE_FORMAT " bands%s, latency %"
@@ -953,7 +1310,17 @@ reset_stream (GstDaeDenoise * self)
   if (self->chan_score_acc != NULL)
     memset (self->chan_score_acc, 0, self->channels * sizeof (gdouble));
   if (self->band_error_acc != NULL)
-    memset (self->band_error_acc, 0, self->n_bands * sizeof (gdouble));
+    memset (self->band_error_acc, 0, DAE_MAX_BANDS * sizeof (gdouble));
+  self->msg_band_n = 0.0;
+
+  /* the learned model's processor starts over too; a flush or a
+   * discontinuity during collection ends a clip */
+  if (self->learned != NULL && self->learned->proc != NULL) {
+    dae_processor_reset (self->learned->proc);
+    self->score_warmup = learned_warmup_frames (self);
+  }
+  if (self->learn_state == LEARN_COLLECTING)
+    learn_mark_clip_end (self);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -974,15 +1341,31 @@ snapshot_settings (GstDaeDenoise * self, Settings * s)
   GST_OBJECT_UNLOCK (self);
 }
 
-/* The threshold in use: the property, else the model's, else -1 (none). */
+/* The threshold in use: none (-1) while learning online, else the
+ * property, else the learned model's, else the model's, else -1 (none). */
 static gdouble
 effective_threshold (GstDaeDenoise * self, const Settings * s)
 {
+  if (self->learn_state == LEARN_COLLECTING
+      || self->learn_state == LEARN_TRAINING)
+    return -1.0;
   if (s->anomaly_threshold >= 0.0)
     return s->anomaly_threshold;
+  if (self->learned != NULL && self->learned->model != NULL
+      && self->learned->threshold >= 0.0)
+    return self->learned->threshold;
   if (self->model_threshold >= 0.0f)
     return self->model_threshold;
   return -1.0;
+}
+
+/* Bands of the scoring model: the learned one once it is in use. */
+static gsize
+score_n_bands (GstDaeDenoise * self)
+{
+  if (self->learned != NULL && self->learned->model != NULL)
+    return MIN (dae_model_get_n_bands (self->learned->model), DAE_MAX_BANDS);
+  return self->n_bands;
 }
 
 static void
@@ -1104,8 +1487,9 @@ finish_interval (GstDaeDenoise * self, const Settings * s)
         "frames", G_TYPE_INT, (gint) self->msg_frames, NULL);
     take_double_array (st, "scores", self->chan_score_acc, self->channels,
         1.0 / frames);
-    take_double_array (st, "band-errors", self->band_error_acc, self->n_bands,
-        1.0 / (frames * self->channels));
+    take_double_array (st, "band-errors", self->band_error_acc,
+        score_n_bands (self), self->msg_band_n > 0 ? 1.0 / self->msg_band_n :
+        0.0);
     GST_LOG_OBJECT (self, "dae-anomaly at %" GST_TIME_FORMAT ", %u frames",
         GST_TIME_ARGS (start), self->msg_frames);
     gst_element_post_message (GST_ELEMENT (self),
@@ -1117,7 +1501,8 @@ finish_interval (GstDaeDenoise * self, const Settings * s)
   self->msg_score_sum = 0.0;
   self->msg_score_max = 0.0;
   memset (self->chan_score_acc, 0, self->channels * sizeof (gdouble));
-  memset (self->band_error_acc, 0, self->n_bands * sizeof (gdouble));
+  memset (self->band_error_acc, 0, DAE_MAX_BANDS * sizeof (gdouble));
+  self->msg_band_n = 0.0;
 }
 
 /* A debounced transition: message (if enabled) and serialized downstream
@@ -1155,6 +1540,624 @@ signal_transition (GstDaeDenoise * self, const Settings * s,
       gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM, st));
 }
 
+/* ------------------------------------------------------------------------ */
+/* Online learning                                                           */
+
+/* The streaming thread copies the mono downmix of the first learn-duration
+ * of input into a buffer allocated in setup, then starts a thread that
+ * trains an anomaly model on it with the library's trainer, calibrates it,
+ * makes a processor for it and publishes both under learn_lock.  The
+ * streaming thread try-locks learn_lock at hop boundaries while training
+ * runs and, once a result is there, scores the mono downmix with it; the
+ * audio path (processors, latency, timestamps) never changes.  The
+ * learned objects are freed after joining the thread, in stop or on a new
+ * rate, never in the streaming thread while data flows. */
+
+static void
+learn_result_free (LearnResult * result)
+{
+  if (result == NULL)
+    return;
+  dae_processor_free (result->proc);
+  dae_model_unref (result->model);
+  g_free (result);
+}
+
+/* Frames a fresh processor of the learned model needs before its scores
+ * mean something: a full window. */
+static gsize
+learned_warmup_frames (GstDaeDenoise * self)
+{
+  DaeModel *model = self->learned != NULL ? self->learned->model : NULL;
+
+  if (model == NULL)
+    return 0;
+  return dae_model_get_window_samples (model) /
+      dae_model_get_hop_samples (model);
+}
+
+/* Posts a dae-learning message.  Any thread, no lock held. */
+static void
+post_learning (GstDaeDenoise * self, const gchar * phase, gdouble fraction,
+    gdouble seconds, guint epoch, guint epochs, gdouble loss)
+{
+  GstStructure *st = gst_structure_new ("dae-learning",
+      "phase", G_TYPE_STRING, phase,
+      "fraction", G_TYPE_DOUBLE, CLAMP (fraction, 0.0, 1.0),
+      "seconds", G_TYPE_DOUBLE, seconds,
+      "epoch", G_TYPE_UINT, epoch,
+      "epochs", G_TYPE_UINT, epochs,
+      "loss", G_TYPE_DOUBLE, loss, NULL);
+
+  GST_LOG_OBJECT (self, "dae-learning %s %.3f", phase, fraction);
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), st));
+}
+
+/* Writes model to path atomically; a failure is posted as a warning and
+ * the stream carries on.  Any thread, no lock held. */
+static gboolean
+save_model_file (GstDaeDenoise * self, const DaeModel * model,
+    const gchar * path)
+{
+  DaeError error;
+  DaeStatus status;
+
+  status = dae_model_save_file (model, path, &error);
+  if (status != DAE_OK) {
+    GST_ELEMENT_WARNING (self, RESOURCE, OPEN_WRITE,
+        ("Could not save the model to \"%s\": %s", path, error.message),
+        ("dae_model_save_file: %s: %s", dae_status_to_string (status),
+            error.message));
+    return FALSE;
+  }
+  GST_INFO_OBJECT (self, "saved the model to \"%s\"", path);
+  return TRUE;
+}
+
+/* The training thread is a background job: let the streaming threads
+ * (and everything else) go first. */
+static void
+lower_thread_priority (void)
+{
+#ifdef __linux__
+  /* on Linux, setpriority applies to a thread id */
+  id_t tid = (id_t) syscall (SYS_gettid);
+  int nice_now;
+
+  errno = 0;
+  nice_now = getpriority (PRIO_PROCESS, tid);
+  if (errno == 0 && setpriority (PRIO_PROCESS, tid,
+          MIN (nice_now + LEARN_THREAD_NICE, 19)) != 0)
+    GST_DEBUG ("could not lower the training thread's priority");
+#endif
+}
+
+/* The trainer's progress callback: a dae-learning message at most every
+ * LEARN_PROGRESS_INTERVAL_US; non-zero (interrupt) when cancelled. */
+static int
+learn_progress (size_t step, size_t n_steps, double loss, void *user_data)
+{
+  LearnJob *job = user_data;
+  GstDaeDenoise *self = job->self;
+  gint64 now;
+
+  if (g_atomic_int_get (&self->learn_cancel))
+    return 1;
+  now = g_get_monotonic_time ();
+  if (step < n_steps && now - job->last_post_us >= LEARN_PROGRESS_INTERVAL_US) {
+    job->last_post_us = now;
+    post_learning (self, "training",
+        ((job->epoch - 1) * (gdouble) n_steps + step) /
+        ((gdouble) job->epochs * n_steps),
+        (gdouble) job->n_samples / job->rate, job->epoch, job->epochs, loss);
+  }
+  return 0;
+}
+
+/* Trains and calibrates a model on the job's audio.  Returns it, or NULL
+ * with *message set on failure (NULL and no message when cancelled).
+ * Training thread. */
+static DaeModel *
+learn_train (LearnJob * job, guint * epochs_done, gdouble * best_loss,
+    gchar ** message)
+{
+  GstDaeDenoise *self = job->self;
+  gdouble seconds = (gdouble) job->n_samples / job->rate;
+  DaeTrainConfig config;
+  DaeTrainer *trainer = NULL;
+  DaeModel *model = NULL;
+  DaeEpochResult result;
+  DaeError error = { 0, };
+  DaeStatus status;
+  gchar *name;
+  gchar *info;
+  gsize start = 0;
+  guint i;
+
+  dae_train_config_init (&config, DAE_RECIPE_ANOMALY);
+  config.seed = LEARN_SEED;
+  config.max_epochs = job->epochs;
+  config.steps_per_epoch = LEARN_STEPS_PER_EPOCH;
+  config.batch_size = LEARN_BATCH_SIZE;
+  config.sequence_frames = LEARN_SEQUENCE_FRAMES;
+  config.validation_sequences = LEARN_VALIDATION_SEQUENCES;
+  config.validation_fraction = CLAMP (LEARN_VALIDATION_SECONDS / seconds,
+      LEARN_VALIDATION_MIN_FRACTION, LEARN_VALIDATION_MAX_FRACTION);
+  /* the false-alarm estimate in the calibration uses the element's hold */
+  GST_OBJECT_LOCK (self);
+  config.alarm_hold_seconds = MIN ((gdouble) self->anomaly_hold / GST_SECOND,
+      3600.0);
+  GST_OBJECT_UNLOCK (self);
+
+  status = dae_trainer_new (&job->model_config, &config, &trainer, &error);
+  for (i = 0; status == DAE_OK && i < job->n_clips; i++) {
+    status = dae_trainer_add_audio (trainer, DAE_SOURCE_NORMAL,
+        job->samples + start, job->clip_ends[i] - start, NULL, &error);
+    start = job->clip_ends[i];
+  }
+  if (status == DAE_OK) {
+    name = gst_object_get_name (GST_OBJECT (self));
+    info = g_strdup_printf ("learned online by the daedenoise element %s "
+        "from %.1f s of its input at %d Hz (learn-epochs %u)", name, seconds,
+        job->rate, job->epochs);
+    status = dae_trainer_set_info (trainer, info);
+    g_free (info);
+    g_free (name);
+  }
+  if (status == DAE_OK)
+    status = dae_trainer_prepare (trainer, &error);
+
+  *best_loss = INFINITY;
+  for (i = 0; status == DAE_OK && i < job->epochs; i++) {
+    job->epoch = i + 1;
+    status = dae_trainer_run_epoch (trainer, learn_progress, job, &result,
+        &error);
+    if (status != DAE_OK || g_atomic_int_get (&self->learn_cancel))
+      break;
+    *epochs_done = (guint) result.epoch;
+    *best_loss = MIN (*best_loss, result.validation_loss);
+    GST_DEBUG_OBJECT (self, "epoch %u: training loss %g, validation loss %g",
+        job->epoch, result.train_loss, result.validation_loss);
+    post_learning (self, "training", result.stop ? 1.0 :
+        (gdouble) job->epoch / job->epochs, seconds, job->epoch, job->epochs,
+        result.train_loss);
+    if (result.stop)
+      break;
+  }
+
+  if (status == DAE_OK && g_atomic_int_get (&self->learn_cancel)) {
+    GST_DEBUG_OBJECT (self, "training cancelled");
+    dae_trainer_free (trainer);
+    return NULL;
+  }
+  if (status == DAE_OK)
+    status = dae_trainer_get_model (trainer, &model, &error);
+  dae_trainer_free (trainer);
+  if (status != DAE_OK)
+    *message = g_strdup_printf ("%s: %s", dae_status_to_string (status),
+        error.message);
+  return model;
+}
+
+static gpointer
+learn_thread_func (gpointer data)
+{
+  LearnJob *job = data;
+  GstDaeDenoise *self = job->self;
+  gdouble seconds = (gdouble) job->n_samples / job->rate;
+  gint64 start_us = g_get_monotonic_time ();
+  LearnResult *result;
+  DaeModel *model;
+  DaeModel *old;
+  DaeStatus status;
+  GstStructure *st;
+  gchar *message = NULL;
+  gchar *path = NULL;
+  gboolean saved = FALSE;
+  guint epochs_done = 0;
+  gdouble best_loss = NAN;
+  gdouble threshold;
+  gdouble train_time;
+  gdouble false_alarms = -1.0;
+  DaeAnomalyCalibration calibration;
+
+  lower_thread_priority ();
+  job->last_post_us = start_us;
+  GST_DEBUG_OBJECT (self, "training on %.1f s of audio in %u clips, at most "
+      "%u epochs", seconds, job->n_clips, job->epochs);
+
+  model = learn_train (job, &epochs_done, &best_loss, &message);
+  result = g_new0 (LearnResult, 1);
+  if (model != NULL) {
+    status = dae_processor_new (model, &result->proc);
+    if (status != DAE_OK) {
+      message = g_strdup_printf ("dae_processor_new: %s",
+          dae_status_to_string (status));
+      dae_model_unref (model);
+      model = NULL;
+    }
+  }
+  if (model == NULL && message == NULL) {
+    /* cancelled */
+    g_free (result);
+    goto finished;
+  }
+  if (model == NULL) {
+    GST_ELEMENT_WARNING (self, LIBRARY, FAILED,
+        ("Online learning failed; anomaly detection uses the configured "
+            "model."), ("%s", message));
+  } else {
+    result->model = dae_model_ref (model);
+    result->threshold = dae_model_get_anomaly_threshold (model);
+    if (dae_model_get_anomaly_calibration (model, &calibration))
+      false_alarms = calibration.false_alarms_per_hour;
+  }
+  threshold = result->threshold;
+  train_time = (g_get_monotonic_time () - start_us) / (gdouble) G_USEC_PER_SEC;
+
+  /* the streaming thread takes it at its next hop */
+  g_mutex_lock (&self->learn_lock);
+  self->learn_result = result;
+  g_mutex_unlock (&self->learn_lock);
+  if (model == NULL)
+    goto finished;
+
+  GST_INFO_OBJECT (self, "learned from %.1f s of audio in %.1f s (%u epochs, "
+      "validation loss %g): threshold %g", seconds, train_time, epochs_done,
+      best_loss, threshold);
+  GST_OBJECT_LOCK (self);
+  old = self->current_model;
+  self->current_model = dae_model_ref (model);
+  path = g_strdup (self->learned_model_file);
+  GST_OBJECT_UNLOCK (self);
+  dae_model_unref (old);
+
+  if (path != NULL && !g_atomic_int_get (&self->learn_cancel))
+    saved = save_model_file (self, model, path);
+
+  st = gst_structure_new ("dae-learning-done",
+      "threshold", G_TYPE_DOUBLE, threshold,
+      "seconds-of-audio", G_TYPE_DOUBLE, seconds,
+      "train-time", G_TYPE_DOUBLE, train_time,
+      "epochs", G_TYPE_UINT, epochs_done,
+      "validation-loss", G_TYPE_DOUBLE, best_loss,
+      "false-alarms-per-hour", G_TYPE_DOUBLE, false_alarms,
+      "model-file", G_TYPE_STRING, saved ? path : NULL, NULL);
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), st));
+
+finished:
+  dae_model_unref (model);
+  g_free (path);
+  g_free (message);
+  g_mutex_lock (&self->learn_lock);
+  self->learn_finished = TRUE;
+  g_cond_broadcast (&self->learn_cond);
+  g_mutex_unlock (&self->learn_lock);
+  return NULL;
+}
+
+/* The learned model's architecture: that of the running model if it is an
+ * anomaly model (it has a calibrated threshold), else the library's
+ * default at the stream's rate; always with the running model's window
+ * and hop, so the scores stay frame-aligned with the audio. */
+static void
+learn_model_config (GstDaeDenoise * self, DaeModelConfig * config)
+{
+  if (self->model_threshold >= 0.0f) {
+    dae_model_get_config (self->model, config);
+  } else {
+    dae_model_config_init (config, (unsigned) self->learn_rate);
+    config->window_samples = self->learn_window;
+    config->hop_samples = self->learn_hop;
+  }
+  config->has_vad = 0;
+}
+
+/* Ends the current clip of the capture (at a flush, discontinuity or gap:
+ * the trainer must not see the splice). */
+static void
+learn_mark_clip_end (GstDaeDenoise * self)
+{
+  gsize last = self->n_clip_ends > 0 ?
+      self->clip_ends[self->n_clip_ends - 1] : 0;
+
+  if (self->capture == NULL || self->capture_len == last)
+    return;
+  if (self->n_clip_ends < MAX_LEARN_CLIPS)
+    self->clip_ends[self->n_clip_ends++] = self->capture_len;
+  else
+    self->clip_ends[MAX_LEARN_CLIPS - 1] = self->capture_len;
+}
+
+/* Hands the captured audio to a new training thread.  Streaming thread. */
+static void
+learn_start_training (GstDaeDenoise * self)
+{
+  gdouble seconds = (gdouble) self->capture_len / self->learn_rate;
+  GError *err = NULL;
+  LearnJob *job;
+
+  learn_mark_clip_end (self);
+  job = g_new0 (LearnJob, 1);
+  job->self = self;
+  job->samples = self->capture;
+  job->n_samples = self->capture_len;
+  memcpy (job->clip_ends, self->clip_ends, self->n_clip_ends * sizeof (gsize));
+  job->n_clips = self->n_clip_ends;
+  job->rate = self->learn_rate;
+  job->epochs = self->learn_epochs_run;
+  learn_model_config (self, &job->model_config);
+
+  g_mutex_lock (&self->learn_lock);
+  self->learn_finished = FALSE;
+  self->learn_unblock = FALSE;
+  g_atomic_int_set (&self->learn_cancel, 0);
+  g_mutex_unlock (&self->learn_lock);
+
+  post_learning (self, "collecting", 1.0, seconds, 0, job->epochs, -1.0);
+  GST_INFO_OBJECT (self, "collected %.1f s of audio: training", seconds);
+  self->learn_job = job;
+  self->learn_state = LEARN_TRAINING;
+  self->learn_thread = g_thread_try_new ("daedenoise-learn",
+      learn_thread_func, job, &err);
+  if (self->learn_thread == NULL) {
+    GST_ELEMENT_WARNING (self, RESOURCE, FAILED,
+        ("Could not start the online learning thread."), ("%s", err->message));
+    g_clear_error (&err);
+    g_clear_pointer (&self->learn_job, g_free);
+    self->learn_state = LEARN_OFF;
+  }
+}
+
+/* Appends n interleaved input samples to the capture as their mono
+ * downmix (non-finite samples as 0), posts progress and starts the
+ * training when the capture is full.  Streaming thread. */
+static void
+learn_capture (GstDaeDenoise * self, const guint8 * in, gsize n)
+{
+  guint channels = self->channels;
+  gsize take = MIN (n, self->capture_cap - self->capture_len);
+  gfloat *dst = self->capture + self->capture_len;
+  gfloat scale = 1.0f / channels;
+  gsize i;
+  guint c;
+
+  for (i = 0; i < take; i++) {
+    gfloat sum = 0.0f;
+
+    if (self->is_s16) {
+      const gint16 *src = (const gint16 *) in + i * channels;
+
+      for (c = 0; c < channels; c++)
+        sum += src[c] * (1.0f / 32768.0f);
+    } else {
+      const gfloat *src = (const gfloat *) in + i * channels;
+
+      for (c = 0; c < channels; c++)
+        sum += src[c];
+    }
+    sum *= scale;
+    dst[i] = isfinite (sum) ? CLAMP (sum, -1.0f, 1.0f) : 0.0f;
+  }
+  self->capture_len += take;
+
+  if (self->capture_len >= self->capture_cap) {
+    learn_start_training (self);
+  } else if (self->capture_len >= self->capture_next_msg) {
+    self->capture_next_msg += gst_util_uint64_scale_round
+        (LEARN_COLLECT_MESSAGE_NS, self->learn_rate, GST_SECOND);
+    post_learning (self, "collecting",
+        (gdouble) self->capture_len / self->capture_cap,
+        (gdouble) self->capture_len / self->learn_rate, 0,
+        self->learn_epochs_run, -1.0);
+  }
+}
+
+/* Scores the mono downmix of in_hop with the learned model's processor:
+ * one frame score for every channel, and the band errors.  Streaming
+ * thread. */
+static void
+score_learned (GstDaeDenoise * self, DaeProcessor * learned,
+    gfloat * frame_score)
+{
+  gsize hop = self->hop;
+  gfloat scale = 1.0f / self->channels;
+  DaeFrameResult result;
+  gsize i;
+  gsize b;
+  guint c;
+
+  for (i = 0; i < hop; i++) {
+    gfloat sum = 0.0f;
+
+    for (c = 0; c < self->channels; c++)
+      sum += self->in_hop[c * hop + i];
+    self->score_in[i] = sum * scale;
+  }
+  /* the processor zeroes non-finite input itself */
+  if (dae_processor_process (learned, self->score_in, self->score_in,
+          &result) != DAE_OK) {
+    GST_ERROR_OBJECT (self, "scoring with the learned model failed");
+    *frame_score = 0.0f;
+    return;
+  }
+  *frame_score = result.score;
+  for (c = 0; c < self->channels; c++)
+    self->chan_score_acc[c] += result.score;
+  for (b = 0; b < result.n_bands && b < DAE_MAX_BANDS; b++)
+    self->band_error_acc[b] += result.band_errors[b];
+  self->msg_band_n += 1.0;
+}
+
+/* Starts scoring with a result from the training thread (or, if learning
+ * failed, goes back to the configured model's scores).  Streaming thread,
+ * at a hop boundary. */
+static void
+learn_install (GstDaeDenoise * self, const Settings * s, LearnResult * result)
+{
+  /* the interval so far was scored by the other model */
+  if (self->procs != NULL)
+    finish_interval (self, s);
+  g_assert (self->learned == NULL);
+  self->learned = result;
+  if (result->model == NULL) {
+    self->learn_state = LEARN_OFF;
+  } else {
+    self->learn_state = LEARN_DONE;
+    dae_processor_reset (result->proc);
+    self->score_warmup = learned_warmup_frames (self);
+    GST_INFO_OBJECT (self, "scoring with the learned model from output "
+        "sample %" G_GUINT64_FORMAT ", threshold %g", self->samples_out,
+        result->threshold);
+  }
+  self->applied_threshold = NAN;
+  if (self->procs != NULL) {
+    dae_scorer_reset (self->scorer);
+    apply_settings (self, s);
+  }
+}
+
+/* Takes a published result, if any; try-locks only unless block.
+ * Streaming thread. */
+static void
+learn_take_result (GstDaeDenoise * self, const Settings * s, gboolean block)
+{
+  LearnResult *result;
+
+  if (block)
+    g_mutex_lock (&self->learn_lock);
+  else if (!g_mutex_trylock (&self->learn_lock))
+    return;
+  result = self->learn_result;
+  self->learn_result = NULL;
+  g_mutex_unlock (&self->learn_lock);
+  if (result != NULL)
+    learn_install (self, s, result);
+}
+
+/* At EOS: learns from what was collected if the stream ended early, and
+ * waits for the training to finish, so that the model is saved and
+ * dae-learning-done posted before EOS goes on (a file can be learned
+ * from).  A flush or a state change ends the wait.  Streaming thread. */
+static void
+learn_finish_at_eos (GstDaeDenoise * self)
+{
+  Settings s;
+
+  if (self->learn_state == LEARN_COLLECTING && self->capture_len > 0) {
+    gdouble seconds = (gdouble) self->capture_len / self->learn_rate;
+
+    if (seconds >= MIN_LEARN_SECONDS) {
+      GST_INFO_OBJECT (self, "the stream ended after %.1f s: learning from "
+          "that", seconds);
+      learn_start_training (self);
+    } else if (!self->learn_short_warned) {
+      self->learn_short_warned = TRUE;
+      GST_ELEMENT_WARNING (self, STREAM, FAILED,
+          ("Online learning needs at least %.0f s of audio; the stream "
+              "ended after %.1f s.", MIN_LEARN_SECONDS, seconds), (NULL));
+    }
+  }
+  if (self->learn_state != LEARN_TRAINING)
+    return;
+
+  GST_DEBUG_OBJECT (self, "EOS: waiting for the training to finish");
+  g_mutex_lock (&self->learn_lock);
+  while (!self->learn_finished && !self->learn_unblock)
+    g_cond_wait (&self->learn_cond, &self->learn_lock);
+  g_mutex_unlock (&self->learn_lock);
+  snapshot_settings (self, &s);
+  learn_take_result (self, &s, TRUE);
+}
+
+/* Sets up online learning for the negotiated stream: allocates the
+ * capture buffer.  Learning starts over if the rate or the model's
+ * framing changed; otherwise (a new channel count, say) what was
+ * collected or learned is kept.  Streaming thread (setup). */
+static gboolean
+learn_setup (GstDaeDenoise * self, gsize window)
+{
+  guint64 cap;
+
+  if (self->learn_duration_ns == 0)
+    return TRUE;
+  if (self->learn_rate == self->rate && self->learn_hop == self->hop
+      && self->learn_window == window)
+    return TRUE;
+  if (self->learn_rate != 0) {
+    GST_INFO_OBJECT (self, "the rate changed from %d to %d Hz: online "
+        "learning starts over", self->learn_rate, self->rate);
+    learn_clear (self);
+  }
+
+  cap = MAX (gst_util_uint64_scale_round (self->learn_duration_ns,
+          (guint64) self->rate, GST_SECOND), 1);
+  self->capture = g_try_new (gfloat, cap);
+  if (self->capture == NULL) {
+    GST_ELEMENT_WARNING (self, RESOURCE, FAILED,
+        ("Not enough memory to hold %" GST_TIME_FORMAT " of audio; online "
+            "learning is off.", GST_TIME_ARGS (self->learn_duration_ns)),
+        ("%" G_GUINT64_FORMAT " samples", cap));
+    return FALSE;
+  }
+  self->capture_cap = cap;
+  self->capture_len = 0;
+  self->n_clip_ends = 0;
+  self->learn_rate = self->rate;
+  self->learn_hop = self->hop;
+  self->learn_window = window;
+  self->capture_next_msg = gst_util_uint64_scale_round
+      (LEARN_COLLECT_MESSAGE_NS, self->rate, GST_SECOND);
+  self->learn_state = LEARN_COLLECTING;
+  GST_INFO_OBJECT (self, "online learning: collecting %" GST_TIME_FORMAT
+      " (%" G_GUINT64_FORMAT " samples), then at most %u epochs",
+      GST_TIME_ARGS (self->learn_duration_ns), cap, self->learn_epochs_run);
+  return TRUE;
+}
+
+/* Releases a thread waiting at EOS and, with cancel, makes the training
+ * stop at its next mini-batch.  Any thread. */
+static void
+learn_wake (GstDaeDenoise * self, gboolean cancel)
+{
+  g_mutex_lock (&self->learn_lock);
+  if (cancel)
+    g_atomic_int_set (&self->learn_cancel, 1);
+  self->learn_unblock = TRUE;
+  g_cond_broadcast (&self->learn_cond);
+  g_mutex_unlock (&self->learn_lock);
+}
+
+/* Cancels and joins the training thread and frees everything learned.
+ * While stopped, or in setup. */
+static void
+learn_clear (GstDaeDenoise * self)
+{
+  if (self->learn_thread != NULL) {
+    learn_wake (self, TRUE);
+    g_thread_join (self->learn_thread);
+    self->learn_thread = NULL;
+  }
+  g_clear_pointer (&self->learn_job, g_free);
+  g_clear_pointer (&self->learn_result, learn_result_free);
+  g_clear_pointer (&self->learned, learn_result_free);
+  g_clear_pointer (&self->capture, g_free);
+  self->capture_cap = 0;
+  self->capture_len = 0;
+  self->n_clip_ends = 0;
+  self->learn_rate = 0;
+  self->learn_hop = 0;
+  self->learn_window = 0;
+  self->learn_state = LEARN_OFF;
+  self->learn_short_warned = FALSE;
+  self->learn_finished = FALSE;
+  self->learn_unblock = FALSE;
+  self->score_warmup = 0;
+  g_atomic_int_set (&self->learn_cancel, 0);
+}
+
 /* Runs the processors on the full hop in in_hop, leaving the result in
  * out_hop, and does the anomaly bookkeeping for the frame. */
 static void
@@ -1163,10 +2166,16 @@ process_hop (GstDaeDenoise * self, const Settings * s, BufferStats * stats)
   gsize hop = self->hop;
   gfloat frame_score = 0.0f;
   gboolean link = s->link_channels && self->channels > 1;
+  DaeProcessor *learned;
   DaeAnomalyEvent event;
+  gboolean push = TRUE;
   gfloat smoothed;
   guint c;
   gsize b;
+
+  if (self->learn_state == LEARN_TRAINING)
+    learn_take_result (self, s, FALSE);
+  learned = self->learned != NULL ? self->learned->proc : NULL;
 
   for (c = 0; c < self->channels; c++) {
     DaeFrameResult result;
@@ -1186,10 +2195,13 @@ process_hop (GstDaeDenoise * self, const Settings * s, BufferStats * stats)
       continue;
     }
 
-    frame_score = MAX (frame_score, result.score);
-    self->chan_score_acc[c] += result.score;
-    for (b = 0; b < self->n_bands && b < result.n_bands; b++)
-      self->band_error_acc[b] += result.band_errors[b];
+    if (learned == NULL) {
+      frame_score = MAX (frame_score, result.score);
+      self->chan_score_acc[c] += result.score;
+      for (b = 0; b < self->n_bands && b < result.n_bands; b++)
+        self->band_error_acc[b] += result.band_errors[b];
+      self->msg_band_n += 1.0;
+    }
     if (self->has_vad)
       stats->vad_max = MAX (stats->vad_max, result.vad);
     stats->n_nonfinite += result.n_nonfinite;
@@ -1212,16 +2224,29 @@ process_hop (GstDaeDenoise * self, const Settings * s, BufferStats * stats)
     }
   }
 
+  if (learned != NULL) {
+    score_learned (self, learned, &frame_score);
+    /* the learned processor's first frames after a (re)start see a
+     * partly empty window: reported, but not given to the debouncer (the
+     * calibration skipped them too) */
+    if (self->score_warmup > 0) {
+      self->score_warmup--;
+      push = FALSE;
+    }
+  }
+
   self->msg_frames++;
   self->msg_score_sum += frame_score;
   self->msg_score_max = MAX (self->msg_score_max, frame_score);
   stats->frames++;
   stats->score_sum += frame_score;
 
-  event = dae_scorer_push (self->scorer, frame_score, &smoothed);
-  self->last_smoothed = smoothed;
-  if (event != DAE_ANOMALY_NONE)
-    signal_transition (self, s, event, smoothed);
+  if (push) {
+    event = dae_scorer_push (self->scorer, frame_score, &smoothed);
+    self->last_smoothed = smoothed;
+    if (event != DAE_ANOMALY_NONE)
+      signal_transition (self, s, event, smoothed);
+  }
 }
 
 /* Feeds n_in samples per channel (interleaved; in == NULL means silence)
@@ -1263,6 +2288,8 @@ process_samples (GstDaeDenoise * self, const Settings * s,
           dst[i] = src[i * channels + c];
       }
     }
+    if (in != NULL && self->learn_state == LEARN_COLLECTING)
+      learn_capture (self, in, take);
     if (in != NULL)
       in += take * channels * (self->is_s16 ? 2 : 4);
     self->in_fill += take;
@@ -1278,7 +2305,9 @@ process_samples (GstDaeDenoise * self, const Settings * s,
     skip = MIN (self->skip_remaining, hop);
     self->skip_remaining -= skip;
     emit = MIN (hop - skip, out_cap - n_out);
-    for (c = 0; c < channels; c++) {
+    /* emit == 0 with out == NULL (nothing released yet): no pointer
+     * arithmetic on NULL (undefined behaviour, found by fuzz-element) */
+    for (c = 0; c < channels && emit > 0; c++) {
       const gfloat *src = self->out_hop + c * hop + skip;
 
       if (self->is_s16) {
@@ -1450,9 +2479,15 @@ gst_dae_denoise_submit_input_buffer (GstBaseTransform * trans,
   if (self->samples_in == 0)
     self->t0 = pts;
 
-  if (GST_CLOCK_TIME_IS_VALID (pts))
-    gst_object_sync_values (GST_OBJECT (self),
-        gst_segment_to_stream_time (&trans->segment, GST_FORMAT_TIME, pts));
+  if (GST_CLOCK_TIME_IS_VALID (pts)) {
+    GstClockTime stream_time = gst_segment_to_stream_time (&trans->segment,
+        GST_FORMAT_TIME, pts);
+
+    /* a buffer starting before the segment (as after an accurate seek)
+     * has no stream time: nothing to sync (found by test-soak) */
+    if (GST_CLOCK_TIME_IS_VALID (stream_time))
+      gst_object_sync_values (GST_OBJECT (self), stream_time);
+  }
   snapshot_settings (self, &s);
 
   if (!gst_buffer_map (input, &map, GST_MAP_READ)) {
@@ -1483,6 +2518,45 @@ gst_dae_denoise_generate_output (GstBaseTransform * trans, GstBuffer ** outbuf)
   *outbuf = self->pending_out;
   self->pending_out = NULL;
   return GST_FLOW_OK;
+}
+
+/* Saves the scoring model (the save-model action signal).  Any thread. */
+static gboolean
+gst_dae_denoise_save_model (GstDaeDenoise * self, const gchar * path)
+{
+  DaeModel *model = NULL;
+  gboolean saved;
+
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  GST_OBJECT_LOCK (self);
+  if (self->current_model != NULL)
+    model = dae_model_ref (self->current_model);
+  GST_OBJECT_UNLOCK (self);
+
+  if (model == NULL) {
+    GST_ELEMENT_WARNING (self, RESOURCE, OPEN_WRITE,
+        ("Could not save the model to \"%s\": no model is in use before "
+            "caps are negotiated.", path), (NULL));
+    return FALSE;
+  }
+  saved = save_model_file (self, model, path);
+  dae_model_unref (model);
+  return saved;
+}
+
+static GstStateChangeReturn
+gst_dae_denoise_change_state (GstElement * element, GstStateChange transition)
+{
+  GstDaeDenoise *self = GST_DAE_DENOISE (element);
+
+  /* Before the pads are deactivated (which waits for the streaming
+   * thread): cancel the training and release a streaming thread waiting
+   * for it at EOS.  stop() then joins the training thread. */
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
+    learn_wake (self, TRUE);
+  return GST_ELEMENT_CLASS (gst_dae_denoise_parent_class)->change_state
+      (element, transition);
 }
 
 /* Pushes the withheld tail (feeding silence until every input sample has
@@ -1529,11 +2603,22 @@ gst_dae_denoise_sink_event (GstBaseTransform * trans, GstEvent * event)
   GstDaeDenoise *self = GST_DAE_DENOISE (trans);
 
   switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_FLUSH_START:
+      /* not serialized: releases a streaming thread waiting at EOS */
+      learn_wake (self, FALSE);
+      break;
     case GST_EVENT_FLUSH_STOP:
       GST_DEBUG_OBJECT (self, "flush: discarding held audio");
       reset_stream (self);
+      g_mutex_lock (&self->learn_lock);
+      self->learn_unblock = FALSE;
+      g_mutex_unlock (&self->learn_lock);
       break;
     case GST_EVENT_EOS:
+      GST_DEBUG_OBJECT (self, "EOS: draining");
+      drain (self);
+      learn_finish_at_eos (self);
+      break;
     case GST_EVENT_GAP:
     case GST_EVENT_SEGMENT:
     case GST_EVENT_STREAM_START:

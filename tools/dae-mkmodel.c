@@ -7,6 +7,8 @@
  * is valid but does not denoise anything until it is trained.
  *
  * Usage: dae-mkmodel --rate 16000 --seed 1 --output default-16k.dae
+ * The architecture options (--window, --hop, --bands, layer widths) default
+ * to dae_model_config_init(); the fuzzing corpus uses tiny models.
  * Exit codes: 0 ok, 1 runtime failure, 2 usage error.
  */
 
@@ -29,6 +31,14 @@ main (int argc, char **argv)
   gboolean vad = FALSE;
   gdouble threshold = -1.0;
   gboolean version = FALSE;
+  gint window = 0;
+  gint hop = 0;
+  gint bands = 0;
+  gint enc_dense = 0;
+  gint enc_gru = 0;
+  gint bottleneck = 0;
+  gint dec_gru = 0;
+  gboolean no_gain_skip = FALSE;
   GOptionEntry entries[] = {
     {"rate", 'r', 0, G_OPTION_ARG_INT, &rate,
         "Sample rate of the model in Hz (default 16000)", "HZ"},
@@ -41,6 +51,22 @@ main (int argc, char **argv)
     {"threshold", 't', 0, G_OPTION_ARG_DOUBLE, &threshold,
           "Anomaly threshold to store as calibrated (default: none, -1)",
         "SCORE"},
+    {"window", 0, 0, G_OPTION_ARG_INT, &window,
+        "STFT window in samples (default: 20 ms)", "N"},
+    {"hop", 0, 0, G_OPTION_ARG_INT, &hop,
+        "Hop in samples (default: 10 ms)", "N"},
+    {"bands", 0, 0, G_OPTION_ARG_INT, &bands,
+        "Number of bands (default 32)", "N"},
+    {"enc-dense", 0, 0, G_OPTION_ARG_INT, &enc_dense,
+        "Width of the encoder's dense layer", "N"},
+    {"enc-gru", 0, 0, G_OPTION_ARG_INT, &enc_gru,
+        "Width of the encoder's GRU", "N"},
+    {"bottleneck", 0, 0, G_OPTION_ARG_INT, &bottleneck,
+        "Width of the bottleneck", "N"},
+    {"dec-gru", 0, 0, G_OPTION_ARG_INT, &dec_gru,
+        "Width of the decoder's GRU", "N"},
+    {"no-gain-skip", 0, 0, G_OPTION_ARG_NONE, &no_gain_skip,
+        "Do not feed the input features to the gain head", NULL},
     {"version", 0, 0, G_OPTION_ARG_NONE, &version,
         "Print the library version and exit", NULL},
     {NULL}
@@ -81,8 +107,29 @@ main (int argc, char **argv)
     return 2;
   }
 
+  if (window < 0 || hop < 0 || bands < 0 || enc_dense < 0 || enc_gru < 0
+      || bottleneck < 0 || dec_gru < 0) {
+    fprintf (stderr, PROGRAM ": sizes must be positive\n");
+    g_free (output);
+    return 2;
+  }
   dae_model_config_init (&config, (unsigned) rate);
   config.has_vad = vad ? 1 : 0;
+  config.gain_skip = no_gain_skip ? 0 : 1;
+  if (window > 0)
+    config.window_samples = (size_t) window;
+  if (hop > 0)
+    config.hop_samples = (size_t) hop;
+  if (bands > 0)
+    config.n_bands = (size_t) bands;
+  if (enc_dense > 0)
+    config.enc_dense = (size_t) enc_dense;
+  if (enc_gru > 0)
+    config.enc_gru = (size_t) enc_gru;
+  if (bottleneck > 0)
+    config.bottleneck = (size_t) bottleneck;
+  if (dec_gru > 0)
+    config.dec_gru = (size_t) dec_gru;
   status = dae_model_config_validate (&config, &error);
   if (status != DAE_OK) {
     fprintf (stderr, PROGRAM ": %s\n", error.message);

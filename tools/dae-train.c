@@ -32,10 +32,11 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <gst/gst.h>
-#include <gst/app/gstappsink.h>
 
 #include <dae/dae.h>
 #include <dae/dae-train.h>
+
+#include "dae-tool-common.h"
 
 #define PROGRAM "dae-train"
 
@@ -46,9 +47,6 @@
 
 #define DEFAULT_RATE 16000
 #define DEFAULT_THREADS 2
-/* a decoder that produces nothing for this long is given up */
-#define DECODE_STALL_US (60 * G_USEC_PER_SEC)
-#define PULL_TIMEOUT_NS (100 * GST_MSECOND)
 /* with --max-seconds-per-source, a file gets at least this much */
 #define MIN_CAPPED_CLIP_SECONDS 10
 /* redraw the progress bar at most this often */
@@ -56,12 +54,6 @@
 
 /* set by the SIGINT handler; a second SIGINT exits at once */
 static volatile sig_atomic_t interrupted = 0;
-
-static const char *const audio_extensions[] = {
-  "wav", "wave", "flac", "ogg", "oga", "opus", "spx", "mp3", "mp2", "m4a",
-  "aac", "aif", "aiff", "aifc", "au", "snd", "wma", "mka", "webm", "caf",
-  "w64", "voc", "ape", "wv", "ac3", NULL
-};
 
 /* Options, as parsed.  Integer options that default to the library's
  * choice start at -1 ("not given"). */
@@ -84,6 +76,8 @@ typedef struct
   gint window_samples;
   gint hop_samples;
   gint bands;
+  gdouble band_min_hz;
+  gdouble band_max_hz;
   gint enc_dense;
   gint enc_gru;
   gint bottleneck;
@@ -91,6 +85,8 @@ typedef struct
   gboolean vad;
   gboolean no_vad;
   gboolean no_gain_skip;
+  gboolean predictive;
+  gboolean no_predictive;
 
   /* training */
   gint epochs;
@@ -105,6 +101,10 @@ typedef struct
   gint validation_sequences;
   gdouble snr_min;
   gdouble snr_max;
+  gdouble corruption;
+  gdouble dropout;
+  gdouble threshold_quantile;
+  gdouble alarm_hold;
   gint64 seed;
   gint threads;
   gdouble max_seconds;
@@ -161,154 +161,15 @@ install_sigint_handler (void)
 /* ------------------------------------------------------------------------ */
 /* Sources: files, directories and list files                                */
 
-static gboolean
-has_audio_extension (const gchar * name)
-{
-  const gchar *dot = strrchr (name, '.');
-  guint i;
-
-  if (dot == NULL)
-    return FALSE;
-  for (i = 0; audio_extensions[i] != NULL; i++) {
-    if (g_ascii_strcasecmp (dot + 1, audio_extensions[i]) == 0)
-      return TRUE;
-  }
-  return FALSE;
-}
-
-static gint
-compare_strings (gconstpointer a, gconstpointer b)
-{
-  return strcmp (*(const gchar * const *) a, *(const gchar * const *) b);
-}
-
-/* Appends the audio files below @dir (recursively, sorted, hidden entries
- * skipped) to @files. */
-static void
-add_directory (const gchar * dir, GPtrArray * files, guint depth)
-{
-  GDir *handle;
-  GError *gerror = NULL;
-  GPtrArray *names;
-  const gchar *name;
-  guint i;
-
-  if (depth > 64) {
-    fprintf (stderr, PROGRAM ": skipping %s: directories nested too deep\n",
-        dir);
-    return;
-  }
-  handle = g_dir_open (dir, 0, &gerror);
-  if (handle == NULL) {
-    fprintf (stderr, PROGRAM ": skipping %s: %s\n", dir, gerror->message);
-    g_clear_error (&gerror);
-    return;
-  }
-  names = g_ptr_array_new_with_free_func (g_free);
-  while ((name = g_dir_read_name (handle)) != NULL) {
-    if (name[0] != '.')
-      g_ptr_array_add (names, g_strdup (name));
-  }
-  g_dir_close (handle);
-  g_ptr_array_sort (names, compare_strings);
-
-  for (i = 0; i < names->len; i++) {
-    gchar *path = g_build_filename (dir, g_ptr_array_index (names, i), NULL);
-
-    if (g_file_test (path, G_FILE_TEST_IS_DIR))
-      add_directory (path, files, depth + 1);
-    else if (has_audio_extension (path))
-      g_ptr_array_add (files, g_steal_pointer (&path));
-    g_free (path);
-  }
-  g_ptr_array_unref (names);
-}
-
-static void add_source (const gchar * source, GPtrArray * files, guint depth);
-
-/* @LIST: one path per line; blank lines and lines starting with '#' are
- * ignored; relative paths are relative to the list file's directory. */
-static void
-add_list_file (const gchar * list, GPtrArray * files, guint depth)
-{
-  gchar *contents = NULL;
-  gchar **lines;
-  gchar *base;
-  GError *gerror = NULL;
-  guint i;
-
-  if (depth > 16) {
-    fprintf (stderr, PROGRAM ": skipping @%s: list files nested too deep\n",
-        list);
-    return;
-  }
-  if (!g_file_get_contents (list, &contents, NULL, &gerror)) {
-    fprintf (stderr, PROGRAM ": skipping @%s: %s\n", list, gerror->message);
-    g_clear_error (&gerror);
-    return;
-  }
-  base = g_path_get_dirname (list);
-  lines = g_strsplit (contents, "\n", -1);
-  for (i = 0; lines[i] != NULL; i++) {
-    gchar *line = g_strstrip (lines[i]);
-    gchar *path;
-
-    if (line[0] == '\0' || line[0] == '#')
-      continue;
-    if (line[0] == '@' || g_path_is_absolute (line))
-      path = g_strdup (line);
-    else
-      path = g_build_filename (base, line, NULL);
-    add_source (path, files, depth + 1);
-    g_free (path);
-  }
-  g_strfreev (lines);
-  g_free (base);
-  g_free (contents);
-}
-
-static void
-add_source (const gchar * source, GPtrArray * files, guint depth)
-{
-  if (source[0] == '@') {
-    add_list_file (source + 1, files, depth);
-  } else if (g_file_test (source, G_FILE_TEST_IS_DIR)) {
-    add_directory (source, files, depth);
-  } else {
-    /* files named explicitly are always tried, whatever their extension;
-     * a missing one is reported when it fails to decode */
-    g_ptr_array_add (files, g_strdup (source));
-  }
-}
-
 /* Returns every file of @sources once, in a random order fixed by @seed
  * (the order clips reach the trainer does not depend on how the sources
  * were listed). */
 static GPtrArray *
 collect_files (gchar ** sources, guint64 seed)
 {
-  GPtrArray *files = g_ptr_array_new_with_free_func (g_free);
+  GPtrArray *files = dae_tool_collect_files (sources);
   GRand *rand;
   guint i;
-
-  GHashTable *seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-      NULL);
-  GPtrArray *unique = g_ptr_array_new_with_free_func (g_free);
-
-  for (i = 0; sources != NULL && sources[i] != NULL; i++)
-    add_source (sources[i], files, 0);
-
-  /* the same file named twice (./a.wav and a.wav) is used once */
-  for (i = 0; i < files->len; i++) {
-    gchar *canonical = g_canonicalize_filename (g_ptr_array_index (files, i),
-        NULL);
-
-    if (g_hash_table_add (seen, canonical))
-      g_ptr_array_add (unique, g_strdup (g_ptr_array_index (files, i)));
-  }
-  g_hash_table_unref (seen);
-  g_ptr_array_unref (files);
-  files = unique;
 
   rand = g_rand_new_with_seed ((guint32) (seed ^ (seed >> 32)));
   for (i = files->len; i > 1; i--) {
@@ -323,113 +184,7 @@ collect_files (gchar ** sources, guint64 seed)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Decoding through GStreamer                                                */
-
-/* Decodes @path to mono F32 at @rate, at most @max_samples samples
- * (0 = all).  Returns the samples (caller frees) or NULL with @error set. */
-static GArray *
-decode_file (const gchar * path, unsigned rate, guint64 max_samples,
-    GError ** error)
-{
-  GstElement *pipeline;
-  GstElement *decoder;
-  GstElement *sink;
-  GstBus *bus;
-  GArray *samples;
-  gchar *description;
-  gchar *uri;
-  gint64 last_data_us;
-  gboolean failed = FALSE;
-
-  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR)) {
-    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
-        "%s", g_file_test (path, G_FILE_TEST_EXISTS) ?
-        "not a regular file" : "no such file");
-    return NULL;
-  }
-  uri = gst_filename_to_uri (path, error);
-  if (uri == NULL)
-    return NULL;
-
-  description = g_strdup_printf ("uridecodebin name=decoder ! audioconvert ! "
-      "audioresample ! audio/x-raw,format=F32LE,channels=1,rate=%u ! "
-      "appsink name=sink sync=false max-buffers=64", rate);
-  pipeline = gst_parse_launch (description, error);
-  g_free (description);
-  if (pipeline == NULL) {
-    g_free (uri);
-    return NULL;
-  }
-  decoder = gst_bin_get_by_name (GST_BIN (pipeline), "decoder");
-  sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
-  g_object_set (decoder, "uri", uri, NULL);
-  g_free (uri);
-  bus = gst_element_get_bus (pipeline);
-  samples = g_array_new (FALSE, FALSE, sizeof (float));
-
-  gst_element_set_state (pipeline, GST_STATE_PLAYING);
-  last_data_us = g_get_monotonic_time ();
-  while (!interrupted) {
-    GstSample *sample;
-    GstMessage *message;
-
-    sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
-        PULL_TIMEOUT_NS);
-    if (sample != NULL) {
-      GstBuffer *buffer = gst_sample_get_buffer (sample);
-      GstMapInfo map;
-
-      if (buffer != NULL && gst_buffer_map (buffer, &map, GST_MAP_READ)) {
-        guint n = map.size / sizeof (float);
-
-        if (max_samples > 0 && samples->len + (guint64) n > max_samples)
-          n = max_samples - samples->len;
-        g_array_append_vals (samples, map.data, n);
-        gst_buffer_unmap (buffer, &map);
-      }
-      gst_sample_unref (sample);
-      last_data_us = g_get_monotonic_time ();
-      if (max_samples > 0 && samples->len >= max_samples)
-        break;
-      continue;
-    }
-    message = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-    if (message != NULL) {
-      GError *gerror = NULL;
-
-      gst_message_parse_error (message, &gerror, NULL);
-      g_propagate_error (error, gerror);
-      gst_message_unref (message);
-      failed = TRUE;
-      break;
-    }
-    if (gst_app_sink_is_eos (GST_APP_SINK (sink)))
-      break;
-    if (g_get_monotonic_time () - last_data_us > DECODE_STALL_US) {
-      g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
-          "decoding stalled (no audio for %d s)",
-          (int) (DECODE_STALL_US / G_USEC_PER_SEC));
-      failed = TRUE;
-      break;
-    }
-  }
-  gst_element_set_state (pipeline, GST_STATE_NULL);
-  gst_object_unref (bus);
-  gst_object_unref (sink);
-  gst_object_unref (decoder);
-  gst_object_unref (pipeline);
-
-  if (!failed && !interrupted && samples->len == 0) {
-    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
-        "no audio decoded");
-    failed = TRUE;
-  }
-  if (failed || interrupted) {
-    g_array_unref (samples);
-    return NULL;
-  }
-  return samples;
-}
+/* Decoding                                                                  */
 
 static const gchar *
 source_name (DaeTrainSource source)
@@ -476,7 +231,7 @@ load_sources (DaeTrainer * trainer, DaeTrainSource kind, gchar ** sources,
       room = MAX (room, (guint64) (MIN_CAPPED_CLIP_SECONDS * rate));
       room = MIN (room, budget - stats->n_samples);
     }
-    samples = decode_file (path, rate, room, &gerror);
+    samples = dae_tool_decode_file (path, rate, room, &interrupted, &gerror);
     if (samples == NULL) {
       if (interrupted)
         break;
@@ -587,6 +342,7 @@ print_info (const gchar * path)
   size_t n_bands;
   unsigned rate;
   float threshold;
+  DaeAnomalyCalibration calibration;
   const char *info;
 
   if (dae_model_load_file (path, &model, &error) != DAE_OK) {
@@ -619,12 +375,27 @@ print_info (const gchar * path)
       config.n_bands, config.enc_dense, config.enc_gru, config.bottleneck,
       config.dec_gru, config.n_bands, config.has_vad ? " + VAD" : "");
   printf ("gain skip:   %s\n", config.gain_skip ? "yes" : "no");
+  printf ("predictive:  %s\n", config.predictive ? "yes (each frame is "
+      "predicted from the previous ones; for anomaly scoring only)" : "no");
   printf ("parameters:  %zu\n", dae_model_get_n_params (model));
   printf ("VAD:         %s\n", config.has_vad ? "yes" : "no");
   if (threshold >= 0)
     printf ("threshold:   %g\n", threshold);
   else
     printf ("threshold:   not calibrated\n");
+  if (dae_model_get_anomaly_calibration (model, &calibration)) {
+    double hours = calibration.held_out_seconds / 3600.0;
+
+    printf ("calibrated:  the %g quantile of the frame scores of %.0f s of "
+        "held-out normal audio\n", calibration.quantile,
+        calibration.held_out_seconds);
+    printf ("false alarms: %.3g per hour expected (anomaly starts with a "
+        "%.3g s hold", calibration.false_alarms_per_hour,
+        calibration.hold_seconds);
+    if (calibration.false_alarms_per_hour == 0 && hours > 0)
+      printf ("; none seen, 95 %% upper bound %.3g per hour", 3.0 / hours);
+    printf (")\n");
+  }
   if (info[0] != '\0') {
     gchar *text = g_strchomp (g_strdup (info));
     gchar **lines = g_strsplit (text, "\n", -1);
@@ -738,17 +509,23 @@ make_option_context (Options * o)
     {"rate", 0, 0, G_OPTION_ARG_INT, &o->rate,
         "Sample rate of the model in Hz (default 16000)", "HZ"},
     {"window-ms", 0, 0, G_OPTION_ARG_DOUBLE, &o->window_ms,
-        "STFT window in milliseconds (default 20)", "MS"},
+        "STFT window in milliseconds (default 20; anomaly 128)", "MS"},
     {"hop-ms", 0, 0, G_OPTION_ARG_DOUBLE, &o->hop_ms,
-          "STFT hop in milliseconds (default 10); latency = window - hop",
-        "MS"},
+        "STFT hop in milliseconds (default 10; anomaly 32); latency = "
+          "window - hop", "MS"},
     {"window", 0, 0, G_OPTION_ARG_INT, &o->window_samples,
         "STFT window in samples (instead of --window-ms)", "SAMPLES"},
     {"hop", 0, 0, G_OPTION_ARG_INT, &o->hop_samples,
         "STFT hop in samples (instead of --hop-ms); must divide the "
           "window and be at most half of it", "SAMPLES"},
     {"bands", 0, 0, G_OPTION_ARG_INT, &o->bands,
-        "Number of ERB-spaced bands, 2 to 128 (library default 32)", "N"},
+          "Number of ERB-spaced bands, 2 to 128 (default 32; anomaly 128)",
+        "N"},
+    {"band-min-hz", 0, 0, G_OPTION_ARG_DOUBLE, &o->band_min_hz,
+        "Centre of the lowest band in Hz (default 50; anomaly 20)", "HZ"},
+    {"band-max-hz", 0, 0, G_OPTION_ARG_DOUBLE, &o->band_max_hz,
+        "Centre of the highest band in Hz, below rate / 2 (default "
+          "min (0.45 rate, 20000); anomaly 0.47 rate)", "HZ"},
     {"enc-dense", 0, 0, G_OPTION_ARG_INT, &o->enc_dense,
         "Width of the encoder's dense layer (library default)", "N"},
     {"enc-gru", 0, 0, G_OPTION_ARG_INT, &o->enc_gru,
@@ -763,6 +540,11 @@ make_option_context (Options * o)
         "No voice-activity head", NULL},
     {"no-gain-skip", 0, 0, G_OPTION_ARG_NONE, &o->no_gain_skip,
         "Do not feed the input features to the gain head", NULL},
+    {"predictive", 0, 0, G_OPTION_ARG_NONE, &o->predictive,
+        "Predict each frame from the previous ones instead of "
+          "reconstructing it (anomaly; the default there)", NULL},
+    {"no-predictive", 0, 0, G_OPTION_ARG_NONE, &o->no_predictive,
+        "Reconstruct each frame (a denoising autoencoder)", NULL},
     {NULL}
   };
   GOptionEntry train_entries[] = {
@@ -793,6 +575,20 @@ make_option_context (Options * o)
         "Lowest mixing SNR in dB (denoise)", "DB"},
     {"snr-max", 0, 0, G_OPTION_ARG_DOUBLE, &o->snr_max,
         "Highest mixing SNR in dB (denoise)", "DB"},
+    {"corruption", 0, 0, G_OPTION_ARG_DOUBLE, &o->corruption,
+        "Std of the noise added to the normalised input features "
+          "(anomaly; recipe default)", "STD"},
+    {"dropout", 0, 0, G_OPTION_ARG_DOUBLE, &o->dropout,
+        "Share of the input (frame, band) values replaced by the band's "
+          "mean (anomaly; recipe default)", "FRACTION"},
+    {"threshold-quantile", 0, 0, G_OPTION_ARG_DOUBLE,
+          &o->threshold_quantile,
+        "Anomaly threshold = this quantile of the frame scores of "
+          "held-out normal audio, (0, 1) (anomaly; default 0.99)", "Q"},
+    {"alarm-hold", 0, 0, G_OPTION_ARG_DOUBLE, &o->alarm_hold,
+          "Hold in seconds with which the expected false alarms per hour "
+          "are counted (anomaly; default 0.2, daedenoise's anomaly-hold)",
+        "SECONDS"},
     {"seed", 0, 0, G_OPTION_ARG_INT64, &o->seed,
         "Seed of every random choice (default 1)", "N"},
     {NULL}
@@ -809,7 +605,15 @@ make_option_context (Options * o)
       "directory\n(searched recursively for audio files) or @LIST, a text "
       "file naming one\npath per line.  Unreadable files are reported and "
       "skipped.  Ctrl-C saves\na checkpoint and the best model so far "
-      "(exit 130); --resume continues.");
+      "(exit 130); --resume continues.\n\n"
+      "anomaly: trains on a machine's normal sound only.  Its defaults suit "
+      "machine\nsound: a predictive model (each frame predicted from the "
+      "previous ones), a\n128 ms window with a 32 ms hop, 128 bands from 20 "
+      "Hz to 0.47 * rate.  10 % of\nthe audio is held out (--validation-fraction): the "
+      "anomaly threshold is the 0.99 quantile\n(--threshold-quantile) of "
+      "its frame scores, and the false alarms a detector\nwith a 0.2 s hold "
+      "(--alarm-hold) raises on it are stored as the expected\nfalse-alarm "
+      "rate per hour (--info shows both).");
   g_option_context_set_description (context,
       "Exit status: 0 ok, 1 runtime failure, 2 usage error, 130 "
       "interrupted.\n");
@@ -847,6 +651,12 @@ options_init (Options * o)
   o->validation_sequences = -1;
   o->snr_min = NAN;
   o->snr_max = NAN;
+  o->band_min_hz = NAN;
+  o->band_max_hz = NAN;
+  o->corruption = NAN;
+  o->dropout = NAN;
+  o->threshold_quantile = NAN;
+  o->alarm_hold = NAN;
   o->seed = 1;
   o->threads = DEFAULT_THREADS;
   o->max_seconds = 0;
@@ -872,15 +682,16 @@ usage_error (const gchar * message)
   return FALSE;
 }
 
-/* Applies the architecture options over the library defaults. */
+/* Applies the architecture options over the library's defaults for the
+ * recipe. */
 static gboolean
-make_model_config (const Options * o, DaeModelConfig * config)
+make_model_config (const Options * o, DaeRecipe recipe, DaeModelConfig * config)
 {
   DaeError error;
 
   if (o->rate < 8000 || o->rate > 192000)
     return usage_error ("--rate must be 8000 to 192000");
-  dae_model_config_init (config, (unsigned) o->rate);
+  dae_model_config_init_for_recipe (config, (unsigned) o->rate, recipe);
 
   if (o->window_ms >= 0 && o->window_samples >= 0)
     return usage_error ("give --window-ms or --window, not both");
@@ -896,6 +707,10 @@ make_model_config (const Options * o, DaeModelConfig * config)
     config->hop_samples = (size_t) o->hop_samples;
   if (o->bands >= 0)
     config->n_bands = (size_t) o->bands;
+  if (!isnan (o->band_min_hz))
+    config->band_min_hz = (float) o->band_min_hz;
+  if (!isnan (o->band_max_hz))
+    config->band_max_hz = (float) o->band_max_hz;
   if (o->enc_dense >= 0)
     config->enc_dense = (size_t) o->enc_dense;
   if (o->enc_gru >= 0)
@@ -912,6 +727,14 @@ make_model_config (const Options * o, DaeModelConfig * config)
     config->has_vad = 0;
   if (o->no_gain_skip)
     config->gain_skip = 0;
+  if (o->predictive && o->no_predictive)
+    return usage_error ("give --predictive or --no-predictive, not both");
+  if (o->predictive && recipe != DAE_RECIPE_ANOMALY)
+    return usage_error ("--predictive belongs to the anomaly recipe");
+  if (o->predictive)
+    config->predictive = 1;
+  if (o->no_predictive)
+    config->predictive = 0;
 
   if (dae_model_config_validate (config, &error) != DAE_OK) {
     gchar *message = g_strdup_printf ("invalid architecture: %s",
@@ -963,6 +786,19 @@ make_train_config (const Options * o, DaeRecipe recipe, DaeTrainConfig * config)
     config->snr_max_db = o->snr_max;
   if (config->snr_min_db > config->snr_max_db)
     return usage_error ("--snr-min must not be above --snr-max");
+  if (recipe != DAE_RECIPE_ANOMALY && (!isnan (o->corruption)
+          || !isnan (o->dropout)
+          || !isnan (o->threshold_quantile) || !isnan (o->alarm_hold)))
+    return usage_error ("--corruption, --dropout, --threshold-quantile and "
+        "--alarm-hold belong to the anomaly recipe");
+  if (!isnan (o->corruption))
+    config->corruption = o->corruption;
+  if (!isnan (o->dropout))
+    config->dropout = o->dropout;
+  if (!isnan (o->threshold_quantile))
+    config->threshold_quantile = o->threshold_quantile;
+  if (!isnan (o->alarm_hold))
+    config->alarm_hold_seconds = o->alarm_hold;
   return TRUE;
 }
 
@@ -1066,7 +902,7 @@ train (const Options * o, DaeRecipe recipe, const gchar * command_line)
   int ret = EXIT_FAILURE_RUNTIME;
   gboolean prepared = FALSE;
 
-  if (!make_model_config (o, &model_config) ||
+  if (!make_model_config (o, recipe, &model_config) ||
       !make_train_config (o, recipe, &config))
     return EXIT_USAGE;
   rate = model_config.sample_rate;
@@ -1226,6 +1062,7 @@ main (int argc, char **argv)
   int n_args;
   int ret;
 
+  dae_tool_program = PROGRAM;
   options_init (&options);
   command_line = quote_command_line (argc, argv);
   args = expand_multi_value_options (argc, argv);

@@ -31,6 +31,20 @@ void *          dae_calloc                    (size_t n, size_t size);
  * fail; SIZE_MAX disables.  Not thread safe; tests only. */
 void            dae_debug_fail_allocations_after (size_t n);
 
+/* Test-only: what dae_malloc()/dae_calloc() were asked for since the last
+ * reset (sizes in bytes; a request whose n * size overflows counts as
+ * SIZE_MAX).  Used to check that untrusted input never makes the library
+ * allocate more than it accounts for. */
+typedef struct
+{
+  size_t max_size;              /* largest single request */
+  size_t total_size;            /* sum of all requests (saturating) */
+  size_t count;                 /* number of requests */
+} DaeAllocationStats;
+
+void            dae_debug_reset_allocation_stats (void);
+void            dae_debug_get_allocation_stats (DaeAllocationStats *stats);
+
 /* ------------------------------------------------------------------------ */
 /* stft.c                                                                    */
 
@@ -156,7 +170,14 @@ struct DaeModel
   float *band_centers;          /* n_bands, Hz */
   float *norm_mean;             /* n_bands, of log10 band energy */
   float *norm_std;              /* n_bands, > 0 */
+  float *error_scale;           /* n_bands, > 0: band error divisors */
   float anomaly_threshold;      /* < 0: not calibrated */
+  /* how the threshold was calibrated (DaeAnomalyCalibration without the
+   * threshold); quantile 0 = unknown, then the others are 0 */
+  float calib_quantile;
+  float calib_false_alarms_per_hour;
+  float calib_held_out_seconds;
+  float calib_hold_seconds;
   char info[DAE_MODEL_INFO_MAX];        /* NUL-terminated */
   DaeNet net;
   size_t n_params;              /* trainable floats in net */
@@ -164,8 +185,8 @@ struct DaeModel
 };
 
 /* Allocates a model for a validated config: all arrays zeroed, band centres
- * from dae_band_layout_erb (50 Hz .. min (0.45 rate, 20 kHz)), norm mean 0 /
- * std 1, threshold -1, refcount 1. */
+ * from dae_band_layout_erb (config->band_min_hz .. band_max_hz), norm mean
+ * 0 / std 1, threshold -1, calibration unknown, refcount 1. */
 DaeStatus       dae_model_alloc               (const DaeModelConfig *config,
                                                DaeModel **model_out,
                                                DaeError *error);

@@ -1,4 +1,4 @@
-/* libdae — the on-disk model format (.dae), version 1.0
+/* libdae — the on-disk model format (.dae), version 1.1
  * Copyright (C) 2026 The dae authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
@@ -19,7 +19,8 @@
  *
  *     0  u8[8]  magic "DAEMODL\0"
  *     8  u16    major version (1; other majors are refused)
- *    10  u16    minor version (0; higher minors of major 1 are read)
+ *    10  u16    minor version (1; files of minor 0 and of higher minors
+ *               of major 1 are read)
  *    12  u32    header size (128)
  *    16  u64    total file size in bytes
  *    24  u32    CRC-32 (IEEE 802.3, as zlib's crc32) of the whole file with
@@ -35,7 +36,13 @@
  *    60  u32    flags (DAE_FORMAT_FLAG_*; unknown bits are refused)
  *    64  f32    anomaly threshold (< 0: not calibrated; must be finite)
  *    68  u32    n_records (at most DAE_FORMAT_MAX_RECORDS)
- *    72  ...    reserved, zero when written, ignored when read
+ *   since 1.1 (reserved, zero and ignored in 1.0 files): how the anomaly
+ *   threshold was calibrated (DaeAnomalyCalibration), all 0 if unknown:
+ *    72  f32    threshold quantile, 0 (unknown) or in (0, 1)
+ *    76  f32    false alarms per hour on held-out normal audio, >= 0
+ *    80  f32    seconds of held-out normal audio scored, >= 0
+ *    84  f32    hold in seconds used when counting false alarms, >= 0
+ *    88  ...    reserved, zero when written, ignored when read
  *
  * Record (DAE_FORMAT_RECORD_SIZE = 64 bytes):
  *
@@ -57,6 +64,11 @@
  *   then every tensor of dae_model_list_tensors() as f32 [rows, cols]
  *   (biases are [rows, 1]), for example "enc_gru.w" [3 * enc_gru, enc_dense].
  *
+ * Since 1.1, last, only with DAE_FORMAT_FLAG_ERROR_SCALE:
+ *
+ *   "score.scale"    f32 [n_bands]   band error divisors, finite, > 0
+ *                                    (dae_model_get_band_error_scale())
+ *
  * Every float must be finite.  Readers ignore records with unknown names
  * (minor versions may add some) but still check their bounds.
  */
@@ -67,7 +79,7 @@
 #define DAE_FORMAT_MAGIC                "DAEMODL"       /* + NUL = 8 bytes */
 #define DAE_FORMAT_MAGIC_SIZE           8
 #define DAE_FORMAT_VERSION_MAJOR        1
-#define DAE_FORMAT_VERSION_MINOR        0
+#define DAE_FORMAT_VERSION_MINOR        1
 
 #define DAE_FORMAT_HEADER_SIZE          128
 #define DAE_FORMAT_RECORD_SIZE          64
@@ -93,7 +105,11 @@
 #define DAE_FORMAT_OFF_FLAGS            60
 #define DAE_FORMAT_OFF_THRESHOLD        64
 #define DAE_FORMAT_OFF_N_RECORDS        68
-#define DAE_FORMAT_OFF_RESERVED         72
+#define DAE_FORMAT_OFF_CALIB_QUANTILE   72
+#define DAE_FORMAT_OFF_CALIB_ALARMS     76
+#define DAE_FORMAT_OFF_CALIB_SECONDS    80
+#define DAE_FORMAT_OFF_CALIB_HOLD       84
+#define DAE_FORMAT_OFF_RESERVED         88
 
 /* record field offsets (relative to the record) */
 #define DAE_FORMAT_REC_NAME             0
@@ -109,11 +125,20 @@
 
 #define DAE_FORMAT_FLAG_HAS_VAD         (1u << 0)
 #define DAE_FORMAT_FLAG_GAIN_SKIP       (1u << 1)
-#define DAE_FORMAT_FLAGS_KNOWN          (DAE_FORMAT_FLAG_HAS_VAD | DAE_FORMAT_FLAG_GAIN_SKIP)
+/* since 1.1: the network's input is the previous frame's features
+ * (DaeModelConfig.predictive); 1.0 readers refuse such files (unknown flag),
+ * as they could not score them correctly */
+#define DAE_FORMAT_FLAG_PREDICTIVE      (1u << 2)
+/* since 1.1: the file has a "score.scale" record (band error divisors that
+ * are not all 1); it is required with the flag and refused without it, and
+ * 1.0 readers refuse the file rather than score it on another scale */
+#define DAE_FORMAT_FLAG_ERROR_SCALE     (1u << 3)
+#define DAE_FORMAT_FLAGS_KNOWN          (DAE_FORMAT_FLAG_HAS_VAD | DAE_FORMAT_FLAG_GAIN_SKIP | DAE_FORMAT_FLAG_PREDICTIVE | DAE_FORMAT_FLAG_ERROR_SCALE)
 
 #define DAE_FORMAT_NAME_BAND_CENTERS    "bands.centers"
 #define DAE_FORMAT_NAME_NORM_MEAN       "norm.mean"
 #define DAE_FORMAT_NAME_NORM_STD        "norm.std"
 #define DAE_FORMAT_NAME_INFO            "info"
+#define DAE_FORMAT_NAME_ERROR_SCALE     "score.scale"
 
 #endif /* DAE_MODEL_FORMAT_H */

@@ -207,7 +207,7 @@ typedef struct
   const char *text;
 } RecordSpec;
 
-#define MAX_SPECS (4 + DAE_MAX_TENSORS)
+#define MAX_SPECS (5 + DAE_MAX_TENSORS)
 
 static void
 set_spec (RecordSpec * spec, const char *name, uint32_t dtype, uint32_t ndim,
@@ -224,10 +224,14 @@ set_spec (RecordSpec * spec, const char *name, uint32_t dtype, uint32_t ndim,
 }
 
 /* The records of a model with this (validated) config, in file order;
- * tensors[] receives the tensor shapes (same order from index 4 on). */
+ * tensors[] receives the tensor shapes (same order from index 4 on).  The
+ * band error scale comes last, at index 4 + n_tensors; it is required with
+ * @with_scale and is not counted in the return value without it (it is
+ * written only with the flag, and a reader finding it without the flag
+ * refuses the file). */
 static size_t
-record_specs (const DaeModelConfig * config, RecordSpec * specs,
-    DaeTensor * tensors)
+record_specs (const DaeModelConfig * config, int with_scale,
+    RecordSpec * specs, DaeTensor * tensors)
 {
   size_t n_tensors = dae_model_config_tensor_shapes (config, tensors);
   size_t i;
@@ -243,8 +247,10 @@ record_specs (const DaeModelConfig * config, RecordSpec * specs,
   for (i = 0; i < n_tensors; i++)
     set_spec (&specs[4 + i], tensors[i].name, DAE_FORMAT_DTYPE_F32, 2,
         tensors[i].rows, tensors[i].cols, 1);
+  set_spec (&specs[4 + n_tensors], DAE_FORMAT_NAME_ERROR_SCALE,
+      DAE_FORMAT_DTYPE_F32, 1, config->n_bands, 0, with_scale);
 
-  return 4 + n_tensors;
+  return 4 + n_tensors + (with_scale ? 1 : 0);
 }
 
 static void
@@ -427,6 +433,11 @@ dae_model_load_memory (const void *data, size_t size, DaeModel ** model_out,
   config.dec_gru = get_u32 (bytes + DAE_FORMAT_OFF_DEC_GRU);
   config.has_vad = (flags & DAE_FORMAT_FLAG_HAS_VAD) ? 1 : 0;
   config.gain_skip = (flags & DAE_FORMAT_FLAG_GAIN_SKIP) ? 1 : 0;
+  config.predictive = (flags & DAE_FORMAT_FLAG_PREDICTIVE) ? 1 : 0;
+  /* the band range is not in the header: the stored centres define it
+   * (set from them in step 5); a valid range for this rate until then */
+  config.band_min_hz = 0.0f;
+  config.band_max_hz = 0.25f * (float) config.sample_rate;
   if ((status = bad_format_config (&config, error)) != DAE_OK)
     return status;
   if ((flags & ~DAE_FORMAT_FLAGS_KNOWN) != 0)
@@ -451,7 +462,8 @@ dae_model_load_memory (const void *data, size_t size, DaeModel ** model_out,
         "truncated record table: %" PRIu32 " records end at byte %zu, "
         "file has %zu bytes", n_records, table_end, size);
 
-  n_specs = record_specs (&config, specs, tensors);
+  n_specs = record_specs (&config, (flags & DAE_FORMAT_FLAG_ERROR_SCALE) != 0,
+      specs, tensors);
 
   /* Payloads lie after the table, in record order, without overlap; so the
    * records found below together account for at most size bytes. */
@@ -471,6 +483,11 @@ dae_model_load_memory (const void *data, size_t size, DaeModel ** model_out,
         return dae_set_error (error, DAE_ERROR_BAD_FORMAT,
             "duplicate record '%s'", name);
     }
+
+    if (!(flags & DAE_FORMAT_FLAG_ERROR_SCALE)
+        && strcmp (name, DAE_FORMAT_NAME_ERROR_SCALE) == 0)
+      return dae_set_error (error, DAE_ERROR_BAD_FORMAT,
+          "record '%s' without the error-scale flag in the header", name);
 
     /* unknown names are ignored: later minor versions may add records */
     for (j = 0; j < n_specs; j++) {
@@ -558,8 +575,21 @@ dae_model_load_memory (const void *data, size_t size, DaeModel ** model_out,
     for (i = 0; i < n_tensors; i++)
       read_floats (bytes + specs[4 + i].offset,
           dest[i].rows * dest[i].cols, dest[i].data);
+    if (flags & DAE_FORMAT_FLAG_ERROR_SCALE)
+      read_floats (bytes + specs[4 + n_tensors].offset, config.n_bands,
+          model->error_scale);
   }
+  model->config.band_min_hz = model->band_centers[0];
+  model->config.band_max_hz = model->band_centers[config.n_bands - 1];
   model->anomaly_threshold = threshold;
+  if (minor >= 1) {
+    model->calib_quantile = get_f32 (bytes + DAE_FORMAT_OFF_CALIB_QUANTILE);
+    model->calib_false_alarms_per_hour =
+        get_f32 (bytes + DAE_FORMAT_OFF_CALIB_ALARMS);
+    model->calib_held_out_seconds =
+        get_f32 (bytes + DAE_FORMAT_OFF_CALIB_SECONDS);
+    model->calib_hold_seconds = get_f32 (bytes + DAE_FORMAT_OFF_CALIB_HOLD);
+  }
 
   /* 6. values */
   if ((status = dae_model_check_values (model, DAE_ERROR_BAD_FORMAT,
@@ -720,7 +750,11 @@ dae_model_save_memory (const DaeModel * model, void **data_out,
               error)) != DAE_OK)
     return status;
 
-  n_specs = record_specs (config, specs, shapes);
+  for (i = 0; i < config->n_bands; i++)
+    if (model->error_scale[i] != 1.0f)
+      flags |= DAE_FORMAT_FLAG_ERROR_SCALE;
+  n_specs = record_specs (config, (flags & DAE_FORMAT_FLAG_ERROR_SCALE) != 0,
+      specs, shapes);
   /* reads only: list_tensors takes a mutable model because the trainer
    * writes through the pointers it returns */
   n_tensors = dae_model_list_tensors ((DaeModel *) model, tensors);
@@ -731,6 +765,7 @@ dae_model_save_memory (const DaeModel * model, void **data_out,
   specs[3].shape[0] = (uint32_t) strlen (model->info);
   for (i = 0; i < n_tensors; i++)
     specs[4 + i].floats = tensors[i].data;
+  specs[4 + n_tensors].floats = model->error_scale;
 
   pos = DAE_FORMAT_HEADER_SIZE + DAE_FORMAT_RECORD_SIZE * (uint64_t) n_specs;
   for (i = 0; i < n_specs; i++) {
@@ -756,6 +791,8 @@ dae_model_save_memory (const DaeModel * model, void **data_out,
     flags |= DAE_FORMAT_FLAG_HAS_VAD;
   if (config->gain_skip)
     flags |= DAE_FORMAT_FLAG_GAIN_SKIP;
+  if (config->predictive)
+    flags |= DAE_FORMAT_FLAG_PREDICTIVE;
 
   memcpy (buf + DAE_FORMAT_OFF_MAGIC, DAE_FORMAT_MAGIC, DAE_FORMAT_MAGIC_SIZE);
   put_u16 (buf + DAE_FORMAT_OFF_MAJOR, DAE_FORMAT_VERSION_MAJOR);
@@ -773,6 +810,11 @@ dae_model_save_memory (const DaeModel * model, void **data_out,
   put_u32 (buf + DAE_FORMAT_OFF_DEC_GRU, (uint32_t) config->dec_gru);
   put_u32 (buf + DAE_FORMAT_OFF_FLAGS, flags);
   put_f32 (buf + DAE_FORMAT_OFF_THRESHOLD, model->anomaly_threshold);
+  put_f32 (buf + DAE_FORMAT_OFF_CALIB_QUANTILE, model->calib_quantile);
+  put_f32 (buf + DAE_FORMAT_OFF_CALIB_ALARMS,
+      model->calib_false_alarms_per_hour);
+  put_f32 (buf + DAE_FORMAT_OFF_CALIB_SECONDS, model->calib_held_out_seconds);
+  put_f32 (buf + DAE_FORMAT_OFF_CALIB_HOLD, model->calib_hold_seconds);
   put_u32 (buf + DAE_FORMAT_OFF_N_RECORDS, (uint32_t) n_specs);
 
   for (i = 0; i < n_specs; i++) {

@@ -45,12 +45,17 @@ dae_model_config_init (DaeModelConfig * config, unsigned sample_rate)
   config->hop_samples = hop;
   config->window_samples = 2 * hop;
   config->n_bands = 32;
+  config->band_min_hz = BAND_MIN_HZ;
+  config->band_max_hz = BAND_MAX_FRACTION * (float) sample_rate;
+  if (config->band_max_hz > BAND_MAX_HZ)
+    config->band_max_hz = BAND_MAX_HZ;
   config->enc_dense = 64;
   config->enc_gru = 96;
   config->bottleneck = 24;
   config->dec_gru = 96;
   config->has_vad = 0;
   config->gain_skip = 1;
+  config->predictive = 0;
 }
 
 static DaeStatus
@@ -92,6 +97,15 @@ dae_model_config_validate (const DaeModelConfig * config, DaeError * error)
   if (config->n_bands < 2 || config->n_bands > DAE_MAX_BANDS)
     return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
         "n_bands = %zu out of range (2 to %d)", config->n_bands, DAE_MAX_BANDS);
+
+  if (!isfinite (config->band_min_hz) || !isfinite (config->band_max_hz)
+      || !(config->band_min_hz >= 0.0f)
+      || !(config->band_min_hz < config->band_max_hz)
+      || !((double) config->band_max_hz < 0.5 * (double) config->sample_rate))
+    return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
+        "band_min_hz = %g, band_max_hz = %g: need 0 <= band_min_hz < "
+        "band_max_hz < sample_rate / 2 = %g Hz", (double) config->band_min_hz,
+        (double) config->band_max_hz, 0.5 * (double) config->sample_rate);
 
   if ((status = check_layer (error, "enc_dense", config->enc_dense)) != DAE_OK)
     return status;
@@ -244,7 +258,6 @@ dae_model_alloc (const DaeModelConfig * config, DaeModel ** model_out,
   size_t n_floats;
   size_t n_params = 0;
   size_t i;
-  float max_hz;
   float *cursor;
   DaeStatus status;
 
@@ -257,7 +270,7 @@ dae_model_alloc (const DaeModelConfig * config, DaeModel ** model_out,
   /* Sizes are bounded by the validated config (at most a few million
    * floats), so none of the sums below can overflow. */
   n_tensors = dae_model_config_tensor_shapes (config, tensors);
-  n_floats = 3 * round_up_floats (config->n_bands);
+  n_floats = 4 * round_up_floats (config->n_bands);
   for (i = 0; i < n_tensors; i++) {
     n_params += tensors[i].rows * tensors[i].cols;
     n_floats += round_up_floats (tensors[i].rows * tensors[i].cols);
@@ -278,6 +291,7 @@ dae_model_alloc (const DaeModelConfig * config, DaeModel ** model_out,
   model->config = *config;
   model->config.has_vad = config->has_vad ? 1 : 0;
   model->config.gain_skip = config->gain_skip ? 1 : 0;
+  model->config.predictive = config->predictive ? 1 : 0;
   model->anomaly_threshold = -1.0f;
   model->info[0] = '\0';
   model->n_params = n_params;
@@ -286,8 +300,11 @@ dae_model_alloc (const DaeModelConfig * config, DaeModel ** model_out,
   model->band_centers = take (&cursor, config->n_bands);
   model->norm_mean = take (&cursor, config->n_bands);
   model->norm_std = take (&cursor, config->n_bands);
-  for (i = 0; i < config->n_bands; i++)
+  model->error_scale = take (&cursor, config->n_bands);
+  for (i = 0; i < config->n_bands; i++) {
     model->norm_std[i] = 1.0f;
+    model->error_scale[i] = 1.0f;
+  }
 
   net_layout (&model->config, &model->net);
   {
@@ -316,17 +333,20 @@ dae_model_alloc (const DaeModelConfig * config, DaeModel ** model_out,
     }
   }
 
-  max_hz = BAND_MAX_FRACTION * (float) config->sample_rate;
-  if (max_hz > BAND_MAX_HZ)
-    max_hz = BAND_MAX_HZ;
-  status = dae_band_layout_erb (config->n_bands, BAND_MIN_HZ, max_hz,
-      model->band_centers);
+  status = dae_band_layout_erb (config->n_bands, config->band_min_hz,
+      config->band_max_hz, model->band_centers);
+  for (i = 1; status == DAE_OK && i < config->n_bands; i++) {
+    /* float rounding of a very narrow range */
+    if (!(model->band_centers[i] > model->band_centers[i - 1]))
+      status = DAE_ERROR_INVALID_ARGUMENT;
+  }
   if (status != DAE_OK) {
     dae_free (model->storage);
     dae_free (model);
-    return dae_set_error (error, DAE_ERROR_INTERNAL,
-        "cannot lay out %zu bands from %g to %g Hz: %s", config->n_bands,
-        (double) BAND_MIN_HZ, (double) max_hz, dae_status_to_string (status));
+    return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
+        "cannot lay out %zu distinct bands from %g to %g Hz",
+        config->n_bands, (double) config->band_min_hz,
+        (double) config->band_max_hz);
   }
 
   *model_out = model;
@@ -404,6 +424,32 @@ float
 dae_model_get_anomaly_threshold (const DaeModel * model)
 {
   return model != NULL ? model->anomaly_threshold : -1.0f;
+}
+
+const float *
+dae_model_get_band_error_scale (const DaeModel * model)
+{
+  return model != NULL ? model->error_scale : NULL;
+}
+
+int
+dae_model_get_anomaly_calibration (const DaeModel * model,
+    DaeAnomalyCalibration * calibration)
+{
+  if (calibration == NULL)
+    return 0;
+  memset (calibration, 0, sizeof (*calibration));
+  calibration->threshold = -1.0f;
+  if (model == NULL)
+    return 0;
+  calibration->threshold = model->anomaly_threshold;
+  if (!(model->anomaly_threshold >= 0.0f && model->calib_quantile > 0.0f))
+    return 0;
+  calibration->quantile = model->calib_quantile;
+  calibration->false_alarms_per_hour = model->calib_false_alarms_per_hour;
+  calibration->held_out_seconds = model->calib_held_out_seconds;
+  calibration->hold_seconds = model->calib_hold_seconds;
+  return 1;
 }
 
 const char *
@@ -511,8 +557,27 @@ dae_model_check_values (const DaeModel * model, DaeStatus status,
           "record 'norm.std': element %zu = %g, must be finite and > 0", i,
           (double) model->norm_std[i]);
   }
+  for (i = 0; i < n_bands; i++) {
+    if (!isfinite (model->error_scale[i]) || !(model->error_scale[i] > 0.0f))
+      return dae_set_error (error, status,
+          "record 'score.scale': element %zu = %g, must be finite and > 0",
+          i, (double) model->error_scale[i]);
+  }
   if (!isfinite (model->anomaly_threshold))
     return dae_set_error (error, status, "anomaly threshold is not finite");
+  if (!(model->calib_quantile >= 0.0f && model->calib_quantile < 1.0f)
+      || !(model->calib_false_alarms_per_hour >= 0.0f)
+      || !isfinite (model->calib_false_alarms_per_hour)
+      || !(model->calib_held_out_seconds >= 0.0f)
+      || !isfinite (model->calib_held_out_seconds)
+      || !(model->calib_hold_seconds >= 0.0f)
+      || !isfinite (model->calib_hold_seconds))
+    return dae_set_error (error, status, "threshold calibration out of range "
+        "(quantile %g, %g false alarms per hour, %g s held out, hold %g s)",
+        (double) model->calib_quantile,
+        (double) model->calib_false_alarms_per_hour,
+        (double) model->calib_held_out_seconds,
+        (double) model->calib_hold_seconds);
 
   len = strnlen (model->info, DAE_MODEL_INFO_MAX);
   if (len >= DAE_MODEL_INFO_MAX)

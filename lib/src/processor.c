@@ -39,6 +39,7 @@ struct DaeProcessor
   size_t n_bins;
   size_t n_bands;
   int has_vad;
+  int predictive;               /* the net sees the previous frame */
 
   /* settings */
   float min_gain;               /* from the attenuation limit */
@@ -51,6 +52,7 @@ struct DaeProcessor
   float *bin_gains;             /* n_bins */
   float *energy;                /* n_bands */
   float *features;              /* n_bands */
+  float *prev_features;         /* n_bands: predictive models' net input */
   float *gains;                 /* n_bands: the network's proposal */
   float *applied;               /* n_bands: after the limit */
   float *recon;                 /* n_bands */
@@ -121,6 +123,7 @@ dae_processor_new (DaeModel * model, DaeProcessor ** proc_out)
   proc->n_bins = config->window_samples / 2 + 1;
   proc->n_bands = config->n_bands;
   proc->has_vad = model->net.vad.n_out > 0;
+  proc->predictive = config->predictive;
   proc->min_gain = 0.0f;
   proc->mix = 1.0f;
 
@@ -138,7 +141,7 @@ dae_processor_new (DaeModel * model, DaeProcessor ** proc_out)
   if (status != DAE_OK)
     goto fail;
 
-  total = 3 * proc->hop + 3 * proc->n_bins + 6 * proc->n_bands + proc->latency;
+  total = 3 * proc->hop + 3 * proc->n_bins + 7 * proc->n_bands + proc->latency;
   proc->block = dae_calloc (total, sizeof (float));
   if (proc->block == NULL) {
     status = DAE_ERROR_NO_MEMORY;
@@ -158,6 +161,8 @@ dae_processor_new (DaeModel * model, DaeProcessor ** proc_out)
   proc->energy = p;
   p += proc->n_bands;
   proc->features = p;
+  p += proc->n_bands;
+  proc->prev_features = p;
   p += proc->n_bands;
   proc->gains = p;
   p += proc->n_bands;
@@ -210,6 +215,9 @@ dae_processor_reset (DaeProcessor * proc)
     proc->gains[b] = 1.0f;
     proc->applied[b] = 1.0f;
     proc->errors[b] = 0.0f;
+    /* the normalised features' mean: what a predictive model sees before
+     * the first frame */
+    proc->prev_features[b] = 0.0f;
   }
 }
 
@@ -350,15 +358,19 @@ dae_processor_analyze (DaeProcessor * proc, const float *in,
   dae_bands_energy (&proc->bands, proc->spectrum, proc->energy);
   dae_features_from_energy (proc->energy, proc->model->norm_mean,
       proc->model->norm_std, proc->n_bands, proc->features);
-  dae_net_step (&proc->model->net, &proc->net_state, proc->features,
-      proc->gains, proc->recon, proc->has_vad ? &vad : NULL);
+  dae_net_step (&proc->model->net, &proc->net_state,
+      proc->predictive ? proc->prev_features : proc->features, proc->gains,
+      proc->recon, proc->has_vad ? &vad : NULL);
 
   for (b = 0; b < proc->n_bands; b++) {
     float d = proc->recon[b] - proc->features[b];
-    float e = d * d;
+    float e = d * d / proc->model->error_scale[b];
 
     proc->errors[b] = isfinite (e) ? fminf (e, ERROR_LIMIT) : ERROR_LIMIT;
   }
+  if (proc->predictive)
+    memcpy (proc->prev_features, proc->features,
+        proc->n_bands * sizeof (float));
   if (proc->has_vad)
     proc->vad = isfinite (vad) ? fminf (fmaxf (vad, 0.0f), 1.0f) : 0.0f;
 

@@ -74,11 +74,53 @@ dae_debug_fail_allocations_after (size_t n)
   allocations_left = n;
 }
 
+/* Test hook: what the library asked for since the last reset, so tests can
+ * check that no input makes it allocate more than that input accounts for.
+ * Atomic like the failure hook; relaxed order, the counts are statistics. */
+static atomic_size_t allocation_max;
+static atomic_size_t allocation_total;
+static atomic_size_t allocation_count;
+
+void
+dae_debug_reset_allocation_stats (void)
+{
+  atomic_store_explicit (&allocation_max, 0, memory_order_relaxed);
+  atomic_store_explicit (&allocation_total, 0, memory_order_relaxed);
+  atomic_store_explicit (&allocation_count, 0, memory_order_relaxed);
+}
+
+void
+dae_debug_get_allocation_stats (DaeAllocationStats * stats)
+{
+  stats->max_size = atomic_load_explicit (&allocation_max,
+      memory_order_relaxed);
+  stats->total_size = atomic_load_explicit (&allocation_total,
+      memory_order_relaxed);
+  stats->count = atomic_load_explicit (&allocation_count, memory_order_relaxed);
+}
+
+/* size: the requested size; SIZE_MAX if n * size overflowed */
+static void
+record_allocation (size_t size)
+{
+  size_t max = atomic_load_explicit (&allocation_max, memory_order_relaxed);
+  size_t total;
+
+  while (size > max && !atomic_compare_exchange_weak_explicit (&allocation_max,
+          &max, size, memory_order_relaxed, memory_order_relaxed));
+  total = atomic_load_explicit (&allocation_total, memory_order_relaxed);
+  while (!atomic_compare_exchange_weak_explicit (&allocation_total, &total,
+          total > SIZE_MAX - size ? SIZE_MAX : total + size,
+          memory_order_relaxed, memory_order_relaxed));
+  atomic_fetch_add_explicit (&allocation_count, 1, memory_order_relaxed);
+}
+
 static int
-allocation_allowed (void)
+allocation_allowed (size_t size)
 {
   size_t left = atomic_load_explicit (&allocations_left, memory_order_relaxed);
 
+  record_allocation (size);
   if (left == SIZE_MAX)
     return 1;
   if (left == 0)
@@ -90,7 +132,7 @@ allocation_allowed (void)
 void *
 dae_malloc (size_t size)
 {
-  if (!allocation_allowed ())
+  if (!allocation_allowed (size))
     return NULL;
   return malloc (size > 0 ? size : 1);
 }
@@ -98,7 +140,8 @@ dae_malloc (size_t size)
 void *
 dae_calloc (size_t n, size_t size)
 {
-  if (!allocation_allowed ())
+  if (!allocation_allowed (size != 0 && n > SIZE_MAX / size ? SIZE_MAX :
+          n * size))
     return NULL;
   if (n == 0 || size == 0)
     return calloc (1, 1);

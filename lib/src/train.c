@@ -46,14 +46,21 @@
  * in [level_min_db, level_max_db] dB *relative to the recording* (so a
  * range around 0 keeps the machine's absolute level meaningful), optionally
  * coloured/clipped like the speech above.  The clean normalised features are
- * the reconstruction target; the input is them plus Gaussian noise of std
- * `corruption`, with each (frame, band) independently dropped to 0 (the
- * band's mean) with ANOMALY_DROPOUT.  Only recon_weight counts (the gain and
+ * the reconstruction target; the input is them (for a predictive model,
+ * those of the previous frame, 0 before the first) plus Gaussian noise of
+ * std `corruption`, with each (frame, band) independently dropped to 0 (the
+ * band's mean) with probability `dropout`.  Only recon_weight counts (the gain and
  * voice-activity heads are not trained).  dae_trainer_get_model runs the
  * best model through a DaeProcessor over the held-out normal audio (each
  * held-out segment from a reset, its first window / hop frames skipped) and
- * stores the threshold_quantile quantile of those frame scores as the
- * anomaly threshold.
+ * first sets the band error scale (each band's mean squared error on that
+ * audio, so that every band's error is about 1 on normal audio), then
+ * stores the threshold_quantile quantile of the frame scores on that scale
+ * as the anomaly threshold, and with it the calibration
+ * (DaeAnomalyCalibration):
+ * the quantile, the seconds scored and the false alarms per hour that a
+ * DaeScorer with that threshold and a hold of alarm_hold_seconds raises on
+ * the same frames (the element's detector).
  *
  * Validation.  Each source's last validation_fraction of audio (whole clips
  * from the end, the boundary clip split) is held out; the validation set is
@@ -78,6 +85,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -101,11 +109,25 @@
 #define VAD_RELATIVE_DB -30.0
 #define VAD_PROB_EPS 1e-7f
 #define GAIN_SQRT_FLOOR 1e-12f
-#define ANOMALY_DROPOUT 0.05f
 #define ADAM_BETA1 0.9
 #define ADAM_BETA2 0.999
 #define ADAM_EPS 1e-8f
 #define CALIBRATION_MAX_FRAMES 2000000
+/* the smallest band error scale, relative to the mean over bands */
+#define ERROR_SCALE_FLOOR 1e-6
+/* daedenoise's default anomaly-hold */
+#define ALARM_HOLD_SECONDS 0.2
+/* the anomaly recipe's architecture (dae_model_config_init_for_recipe) */
+#define ANOMALY_HOP_MS 32
+#define ANOMALY_WINDOW_HOPS 4
+#define ANOMALY_MAX_WINDOW 16384
+#define ANOMALY_BANDS 128
+#define ANOMALY_BAND_MIN_HZ 20.0f
+#define ANOMALY_BAND_MAX_FRACTION 0.47f
+#define ANOMALY_ENC_DENSE 128
+#define ANOMALY_ENC_GRU 128
+#define ANOMALY_BOTTLENECK 24
+#define ANOMALY_DEC_GRU 128
 #define MAX_BATCH_ROWS ((size_t) 1 << 22)
 #define MAX_VALIDATION_ROWS ((size_t) 1 << 24)
 #define MAX_VALIDATION_SEQUENCES 100000
@@ -271,6 +293,38 @@ struct DaeTrainer
 /* Config                                                                    */
 
 void
+dae_model_config_init_for_recipe (DaeModelConfig * config,
+    unsigned sample_rate, DaeRecipe recipe)
+{
+  size_t hop;
+
+  if (config == NULL)
+    return;
+  dae_model_config_init (config, sample_rate);
+  if (recipe != DAE_RECIPE_ANOMALY)
+    return;
+
+  hop = ((size_t) sample_rate * ANOMALY_HOP_MS + 500) / 1000;
+  /* at the highest rates the window stays within the STFT's limit */
+  if (hop > ANOMALY_MAX_WINDOW / ANOMALY_WINDOW_HOPS)
+    hop = ANOMALY_MAX_WINDOW / ANOMALY_WINDOW_HOPS;
+  if (hop < 1)
+    hop = 1;
+  config->hop_samples = hop;
+  config->window_samples = ANOMALY_WINDOW_HOPS * hop;
+  config->n_bands = ANOMALY_BANDS;
+  config->band_min_hz = ANOMALY_BAND_MIN_HZ;
+  config->band_max_hz = ANOMALY_BAND_MAX_FRACTION * (float) sample_rate;
+  config->enc_dense = ANOMALY_ENC_DENSE;
+  config->enc_gru = ANOMALY_ENC_GRU;
+  config->bottleneck = ANOMALY_BOTTLENECK;
+  config->dec_gru = ANOMALY_DEC_GRU;
+  config->has_vad = 0;
+  config->gain_skip = 1;
+  config->predictive = 1;
+}
+
+void
 dae_train_config_init (DaeTrainConfig * config, DaeRecipe recipe)
 {
   if (config == NULL)
@@ -285,6 +339,7 @@ dae_train_config_init (DaeTrainConfig * config, DaeRecipe recipe)
   config->patience = 8;
   config->validation_fraction = 0.1;
   config->threshold_quantile = 0.99;
+  config->alarm_hold_seconds = ALARM_HOLD_SECONDS;
 
   if (recipe == DAE_RECIPE_ANOMALY) {
     config->max_epochs = 40;
@@ -299,6 +354,7 @@ dae_train_config_init (DaeTrainConfig * config, DaeRecipe recipe)
     config->reverb_probability = 0.0;
     config->clip_probability = 0.0;
     config->corruption = 0.5;
+    config->dropout = 0.05;
     config->gain_weight = 0.0;
     config->recon_weight = 1.0;
     config->vad_weight = 0.0;
@@ -391,6 +447,7 @@ validate_train_config (const DaeModelConfig * mc, const DaeTrainConfig * c,
           1.0));
   CHECK (check_real (error, "clip_probability", c->clip_probability, 0.0, 1.0));
   CHECK (check_real (error, "corruption", c->corruption, 0.0, 100.0));
+  CHECK (check_real (error, "dropout", c->dropout, 0.0, 0.9));
   CHECK (check_real (error, "gain_weight", c->gain_weight, 0.0, 1e6));
   CHECK (check_real (error, "recon_weight", c->recon_weight, 0.0, 1e6));
   CHECK (check_real (error, "vad_weight", c->vad_weight, 0.0, 1e6));
@@ -398,6 +455,8 @@ validate_train_config (const DaeModelConfig * mc, const DaeTrainConfig * c,
     return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
         "threshold_quantile = %g out of range (0 to 1, exclusive)",
         c->threshold_quantile);
+  CHECK (check_real (error, "alarm_hold_seconds", c->alarm_hold_seconds, 0.0,
+          3600.0));
 
   if (c->recipe == DAE_RECIPE_ANOMALY) {
     if (c->gain_weight != 0.0)
@@ -411,6 +470,9 @@ validate_train_config (const DaeModelConfig * mc, const DaeTrainConfig * c,
     if (!(c->recon_weight > 0.0))
       return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
           "recon_weight must be > 0 for the anomaly recipe");
+  } else if (mc->predictive) {
+    return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
+        "a predictive model cannot denoise: it is for the anomaly recipe");
   } else if (!(c->gain_weight > 0.0 || c->recon_weight > 0.0
           || (mc->has_vad && c->vad_weight > 0.0))) {
     return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
@@ -495,6 +557,7 @@ dae_trainer_new (const DaeModelConfig * model_config,
   tr->mconfig = *model_config;
   tr->mconfig.has_vad = model_config->has_vad ? 1 : 0;
   tr->mconfig.gain_skip = model_config->gain_skip ? 1 : 0;
+  tr->mconfig.predictive = model_config->predictive ? 1 : 0;
   tr->config = *config;
   tr->T = config->sequence_frames;
   tr->warm = model_config->window_samples / model_config->hop_samples - 1
@@ -947,16 +1010,20 @@ finish_sequence (DaeTrainer * tr, DaeRng * rng, SeqSet * set, size_t s)
 
   if (c->recipe == DAE_RECIPE_ANOMALY) {
     const float sigma = (float) c->corruption;
+    const float dropout = (float) c->dropout;
+    /* a predictive model sees the previous frame (0, the mean, before the
+     * first one, as a processor after a reset) */
+    const size_t shift = tr->mconfig.predictive ? nb : 0;
 
     for (t = 0; t < T; t++)
       dae_features_from_energy (gen->e_clean + t * nb, mean, std, nb,
           trc + t * nb);
     for (t = 0; t < T * nb; t++) {
-      float v = trc[t];
+      float v = t >= shift ? trc[t - shift] : 0.0f;
 
       if (sigma > 0.0f)
         v += sigma * dae_rng_normal (rng);
-      if (dae_rng_uniform (rng) < ANOMALY_DROPOUT)
+      if (dae_rng_uniform (rng) < dropout)
         v = 0.0f;
       x[t] = v;
       tg[t] = 1.0f;
@@ -1617,23 +1684,34 @@ compare_floats (const void *a, const void *b)
 }
 
 /* Runs model through a processor over the held-out normal audio; sets the
- * threshold and *n_frames_out. */
+ * threshold (the threshold_quantile quantile of the frame scores) and the
+ * calibration record: the false alarms a DaeScorer with that threshold and
+ * a hold of alarm_hold_seconds raises on the same audio, per hour.  Each
+ * held-out segment is scored from a reset processor and scorer, its first
+ * window / hop frames (the analysis window filling up) skipped. */
 static DaeStatus
 calibrate (DaeTrainer * tr, DaeModel * model, size_t *n_frames_out,
-    DaeError * error)
+    size_t *n_alarms_out, DaeError * error)
 {
   const Source *src = &tr->sources[DAE_SOURCE_NORMAL];
   const SegmentSet *set = &src->valid;
   const size_t hop = tr->mconfig.hop_samples;
   const size_t skip = tr->mconfig.window_samples / hop;
+  const double rate = tr->mconfig.sample_rate;
   size_t total = 0;
   size_t n = 0;
+  size_t n_alarms = 0;
+  size_t hold_frames;
   float *scores;
+  float *sorted;
+  size_t *seg_start;
   float *out;
   DaeProcessor *proc;
+  DaeScorer *scorer = NULL;
   DaeFrameResult res;
   DaeStatus status;
   double pos;
+  double seconds;
   size_t lo;
   size_t i;
   size_t h;
@@ -1648,22 +1726,60 @@ calibrate (DaeTrainer * tr, DaeModel * model, size_t *n_frames_out,
         "no held-out normal audio to calibrate the threshold");
 
   scores = dae_malloc (total * sizeof (float));
+  sorted = dae_malloc (total * sizeof (float));
+  seg_start = dae_malloc ((set->n_seg + 1) * sizeof (size_t));
   out = dae_malloc (hop * sizeof (float));
-  if (scores == NULL || out == NULL) {
-    dae_free (scores);
-    dae_free (out);
-    return dae_set_error (error, DAE_ERROR_NO_MEMORY, "out of memory");
+  if (scores == NULL || sorted == NULL || seg_start == NULL || out == NULL) {
+    status = dae_set_error (error, DAE_ERROR_NO_MEMORY, "out of memory");
+    goto done;
   }
   status = dae_processor_new (model, &proc);
   if (status != DAE_OK) {
-    dae_free (scores);
-    dae_free (out);
-    return dae_set_error (error, status, "cannot create a processor");
+    status = dae_set_error (error, status, "cannot create a processor");
+    goto done;
   }
 
-  for (i = 0; i < set->n_seg && n < total; i++) {
+  /* pass 1: the band error scale = each band's mean error (floored so
+   * that no band can weigh more than 1e6 times the average) */
+  {
+    double sum[DAE_MAX_BANDS];
+    double mean = 0.0;
+    size_t nb = tr->nb;
+    size_t b;
+
+    memset (sum, 0, sizeof (sum));
+    for (i = 0; i < set->n_seg && n < total; i++) {
+      size_t n_hops = set->seg[i].n / hop;
+
+      dae_processor_reset (proc);
+      for (h = 0; h < n_hops && n < total; h++) {
+        if (dae_processor_process (proc, set->seg[i].data + h * hop, out,
+                &res) != DAE_OK)
+          continue;
+        if (h < skip)
+          continue;
+        for (b = 0; b < nb; b++)
+          sum[b] += res.band_errors[b];
+        n++;
+      }
+    }
+    for (b = 0; b < nb; b++)
+      mean += sum[b] / (double) n / (double) nb;
+    for (b = 0; b < nb; b++) {
+      double scale = sum[b] / (double) n;
+
+      if (!(scale >= ERROR_SCALE_FLOOR * mean))
+        scale = ERROR_SCALE_FLOOR * mean;
+      model->error_scale[b] = (float) fmax (scale, FLT_MIN);
+    }
+    n = 0;
+  }
+
+  /* pass 2: the frame scores on that scale */
+  for (i = 0; i < set->n_seg; i++) {
     size_t n_hops = set->seg[i].n / hop;
 
+    seg_start[i] = n;
     dae_processor_reset (proc);
     for (h = 0; h < n_hops && n < total; h++) {
       if (dae_processor_process (proc, set->seg[i].data + h * hop, out,
@@ -1673,20 +1789,52 @@ calibrate (DaeTrainer * tr, DaeModel * model, size_t *n_frames_out,
         scores[n++] = res.score;
     }
   }
+  seg_start[set->n_seg] = n;
   dae_processor_free (proc);
 
-  qsort (scores, n, sizeof (float), compare_floats);
+  memcpy (sorted, scores, n * sizeof (float));
+  qsort (sorted, n, sizeof (float), compare_floats);
   pos = tr->config.threshold_quantile * (double) (n - 1);
   lo = (size_t) pos;
   if (lo + 1 < n)
-    model->anomaly_threshold = (float) ((double) scores[lo]
-        + (pos - (double) lo) * ((double) scores[lo + 1] - scores[lo]));
+    model->anomaly_threshold = (float) ((double) sorted[lo]
+        + (pos - (double) lo) * ((double) sorted[lo + 1] - sorted[lo]));
   else
-    model->anomaly_threshold = scores[n - 1];
+    model->anomaly_threshold = sorted[n - 1];
+
+  /* the element's detector on the same frames */
+  hold_frames = (size_t) (tr->config.alarm_hold_seconds * rate
+      / (double) hop + 0.5);
+  status = dae_scorer_new (model->anomaly_threshold, hold_frames, 1, &scorer);
+  if (status != DAE_OK) {
+    status = dae_set_error (error, status, "cannot create a scorer");
+    goto done;
+  }
+  for (i = 0; i < set->n_seg; i++) {
+    dae_scorer_reset (scorer);
+    for (h = seg_start[i]; h < seg_start[i + 1]; h++)
+      if (dae_scorer_push (scorer, scores[h], NULL) == DAE_ANOMALY_START)
+        n_alarms++;
+  }
+  dae_scorer_free (scorer);
+
+  seconds = (double) (n * hop) / rate;
+  model->calib_quantile = (float) tr->config.threshold_quantile;
+  model->calib_held_out_seconds = (float) seconds;
+  model->calib_false_alarms_per_hour = (float) ((double) n_alarms * 3600.0
+      / seconds);
+  model->calib_hold_seconds = (float) ((hold_frames > 0 ? hold_frames : 1)
+      * (double) hop / rate);
   *n_frames_out = n;
+  *n_alarms_out = n_alarms;
+  status = DAE_OK;
+
+done:
   dae_free (scores);
+  dae_free (sorted);
+  dae_free (seg_start);
   dae_free (out);
-  return DAE_OK;
+  return status;
 }
 
 static void
@@ -1765,25 +1913,37 @@ dae_trainer_get_model (DaeTrainer * trainer, DaeModel ** model_out,
         tr->use_vad ? c->vad_weight : 0.0);
   } else {
     size_t n_frames = 0;
+    size_t n_alarms = 0;
     double hop_s = (double) tr->mconfig.hop_samples / tr->mconfig.sample_rate;
     double fraction = 1.0 - c->threshold_quantile;
+    double hours;
 
-    info_append (info, "augmentation: gain %g to %g dB, feature noise std "
-        "%g, band dropout %g\n", c->level_min_db, c->level_max_db,
-        c->corruption, (double) ANOMALY_DROPOUT);
-    status = calibrate (tr, model, &n_frames, error);
+    info_append (info, "%s: input features + noise std %g, band dropout "
+        "%g; gain %g to %g dB\n", tr->mconfig.predictive ?
+        "predictive model (each frame predicted from the previous ones)" :
+        "denoising autoencoder", c->corruption, c->dropout,
+        c->level_min_db, c->level_max_db);
+    status = calibrate (tr, model, &n_frames, &n_alarms, error);
     if (status != DAE_OK) {
       dae_model_unref (model);
       return status;
     }
+    hours = model->calib_held_out_seconds / 3600.0;
     info_append (info, "anomaly threshold: %.6g = the %g quantile of %zu "
-        "frame scores of held-out normal audio%s; expected false alarms "
-        "before smoothing and hold: %.3g %% of normal frames (about %.0f "
-        "frames per hour)\n", (double) model->anomaly_threshold,
-        c->threshold_quantile, n_frames,
+        "frame scores (%.0f s) of held-out normal audio%s, so %.3g %% of "
+        "normal frames (about %.0f frames per hour) lie above it\n",
+        (double) model->anomaly_threshold, c->threshold_quantile, n_frames,
+        (double) model->calib_held_out_seconds,
         tr->sources[DAE_SOURCE_NORMAL].valid_from_train ?
         " (training audio: nothing usable was held out)" : "",
         100.0 * fraction, fraction * 3600.0 / hop_s);
+    info_append (info, "expected false alarms: %.3g per hour (%zu anomaly "
+        "starts with a %.3g s hold in that audio", (double)
+        model->calib_false_alarms_per_hour, n_alarms,
+        (double) model->calib_hold_seconds);
+    if (n_alarms == 0)
+      info_append (info, "; 95 %% upper bound %.3g per hour", 3.0 / hours);
+    info_append (info, ")\n");
   }
 
   *model_out = model;
@@ -1982,9 +2142,11 @@ config_equal (const DaeModelConfig * a, const DaeModelConfig * b)
   return a->sample_rate == b->sample_rate
       && a->window_samples == b->window_samples
       && a->hop_samples == b->hop_samples && a->n_bands == b->n_bands
+      && a->band_min_hz == b->band_min_hz && a->band_max_hz == b->band_max_hz
       && a->enc_dense == b->enc_dense && a->enc_gru == b->enc_gru
       && a->bottleneck == b->bottleneck && a->dec_gru == b->dec_gru
-      && !a->has_vad == !b->has_vad && !a->gain_skip == !b->gain_skip;
+      && !a->has_vad == !b->has_vad && !a->gain_skip == !b->gain_skip
+      && !a->predictive == !b->predictive;
 }
 
 static DaeStatus
@@ -2113,10 +2275,12 @@ dae_trainer_load_checkpoint (DaeTrainer * trainer, const char *path,
 
       status = dae_set_error (error, DAE_ERROR_INCOMPATIBLE,
           "checkpoint '%s' has a different architecture: %u Hz, window %zu, "
-          "hop %zu, %zu bands, layers %zu/%zu/%zu/%zu, vad %d, skip %d", path,
-          m->sample_rate, m->window_samples, m->hop_samples, m->n_bands,
-          m->enc_dense, m->enc_gru, m->bottleneck, m->dec_gru, m->has_vad,
-          m->gain_skip);
+          "hop %zu, %zu bands from %g to %g Hz, layers %zu/%zu/%zu/%zu, "
+          "vad %d, skip %d, predictive %d", path, m->sample_rate,
+          m->window_samples, m->hop_samples, m->n_bands,
+          (double) m->band_min_hz, (double) m->band_max_hz, m->enc_dense,
+          m->enc_gru, m->bottleneck, m->dec_gru, m->has_vad, m->gain_skip,
+          m->predictive);
       goto out;
     }
   }

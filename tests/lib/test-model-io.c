@@ -66,8 +66,13 @@ make_model_full (gboolean has_vad, gboolean gain_skip, guint64 seed)
   for (i = 0; i < config.n_bands; i++) {
     model->norm_mean[i] = -3.0f + 0.25f * (float) i;
     model->norm_std[i] = 0.5f + 0.125f * (float) i;
+    model->error_scale[i] = 0.75f + 0.5f * (float) i;
   }
   model->anomaly_threshold = 0.25f;
+  model->calib_quantile = 0.99f;
+  model->calib_false_alarms_per_hour = 1.5f;
+  model->calib_held_out_seconds = 120.0f;
+  model->calib_hold_seconds = 0.2f;
   g_strlcpy (model->info, "tiny test model — ünïcödé",
       DAE_MODEL_INFO_MAX);
   return model;
@@ -113,21 +118,35 @@ assert_models_equal (DaeModel * a, DaeModel * b)
   g_assert_cmpuint (ca.window_samples, ==, cb.window_samples);
   g_assert_cmpuint (ca.hop_samples, ==, cb.hop_samples);
   g_assert_cmpuint (ca.n_bands, ==, cb.n_bands);
+  g_assert_true (ca.band_min_hz == cb.band_min_hz);
+  g_assert_true (ca.band_max_hz == cb.band_max_hz);
   g_assert_cmpuint (ca.enc_dense, ==, cb.enc_dense);
   g_assert_cmpuint (ca.enc_gru, ==, cb.enc_gru);
   g_assert_cmpuint (ca.bottleneck, ==, cb.bottleneck);
   g_assert_cmpuint (ca.dec_gru, ==, cb.dec_gru);
   g_assert_cmpint (ca.has_vad, ==, cb.has_vad);
   g_assert_cmpint (ca.gain_skip, ==, cb.gain_skip);
+  g_assert_cmpint (ca.predictive, ==, cb.predictive);
   g_assert_cmpuint (dae_model_get_n_params (a), ==, dae_model_get_n_params (b));
   g_assert_true (dae_model_get_anomaly_threshold (a) ==
       dae_model_get_anomaly_threshold (b));
+  {
+    DaeAnomalyCalibration ka;
+    DaeAnomalyCalibration kb;
+
+    g_assert_cmpint (dae_model_get_anomaly_calibration (a, &ka), ==,
+        dae_model_get_anomaly_calibration (b, &kb));
+    g_assert_cmpmem (&ka, sizeof (ka), &kb, sizeof (kb));
+  }
   g_assert_cmpstr (dae_model_get_info (a), ==, dae_model_get_info (b));
   g_assert_cmpmem (dae_model_get_band_centers (a), ca.n_bands * sizeof (float),
       dae_model_get_band_centers (b), cb.n_bands * sizeof (float));
   g_assert_cmpmem (a->norm_mean, ca.n_bands * sizeof (float), b->norm_mean,
       cb.n_bands * sizeof (float));
   g_assert_cmpmem (a->norm_std, ca.n_bands * sizeof (float), b->norm_std,
+      cb.n_bands * sizeof (float));
+  g_assert_cmpmem (dae_model_get_band_error_scale (a),
+      ca.n_bands * sizeof (float), dae_model_get_band_error_scale (b),
       cb.n_bands * sizeof (float));
 
   na = dae_model_list_tensors (a, ta);
@@ -294,6 +313,9 @@ test_config_defaults (void)
     g_assert_cmpuint (config.window_samples, ==, 2 * config.hop_samples);
     g_assert_cmpuint (config.window_samples % config.hop_samples, ==, 0);
     g_assert_cmpuint (config.n_bands, ==, 32);
+    g_assert_true (config.band_min_hz == 50.0f);
+    g_assert_true (config.band_max_hz == MIN (0.45f * (float) rates[i],
+            20000.0f));
     g_assert_cmpuint (config.enc_dense, ==, 64);
     g_assert_cmpuint (config.enc_gru, ==, 96);
     g_assert_cmpuint (config.bottleneck, ==, 24);
@@ -348,6 +370,11 @@ test_config_invalid (void)
     {FIELD_ENC_GRU, 0, "enc_gru = 0"},
     {FIELD_BOTTLENECK, 2000, "bottleneck = 2000"},
     {FIELD_DEC_GRU, 0, "dec_gru = 0"},
+  };
+  /* band_min_hz, band_max_hz pairs at 16 kHz */
+  static const float bad_bands[][2] = {
+    {-1.0f, 7000.0f}, {100.0f, 100.0f}, {200.0f, 100.0f}, {50.0f, 8000.0f},
+    {50.0f, 9000.0f}, {NAN, 7000.0f}, {50.0f, INFINITY}, {50.0f, NAN},
   };
   DaeModelConfig config;
   DaeModel *model = NULL;
@@ -404,6 +431,25 @@ test_config_invalid (void)
   config.n_bands = 0;
   g_assert_cmpint (dae_model_config_validate (&config, NULL), ==,
       DAE_ERROR_INVALID_ARGUMENT);
+
+  /* band ranges: 0 <= min < max < rate / 2, finite */
+  for (i = 0; i < G_N_ELEMENTS (bad_bands); i++) {
+    small_config (&config, FALSE);
+    config.band_min_hz = bad_bands[i][0];
+    config.band_max_hz = bad_bands[i][1];
+    memset (&error, 0, sizeof (error));
+    g_assert_cmpint (dae_model_config_validate (&config, &error), ==,
+        DAE_ERROR_INVALID_ARGUMENT);
+    assert_message_contains (&error, "band_min_hz");
+    g_assert_cmpint (dae_model_alloc (&config, &model, NULL), ==,
+        DAE_ERROR_INVALID_ARGUMENT);
+    g_assert_null (model);
+  }
+  /* the edges that are allowed */
+  small_config (&config, FALSE);
+  config.band_min_hz = 0.0f;
+  config.band_max_hz = 7999.0f;
+  g_assert_cmpint (dae_model_config_validate (&config, &error), ==, DAE_OK);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -524,6 +570,24 @@ test_alloc_layout (void)
   centers = dae_model_get_band_centers (model);
   g_assert_cmpfloat_with_epsilon (centers[31], 20000.0, CENTER_TOLERANCE_HZ);
   g_assert_cmpuint (dae_model_get_latency_samples (model), ==, 480);
+  dae_model_unref (model);
+
+  /* a chosen band range: the centres run exactly from min to max */
+  dae_model_config_init (&config, 16000);
+  config.n_bands = 64;
+  config.band_min_hz = 20.0f;
+  config.band_max_hz = 7600.0f;
+  g_assert_cmpint (dae_model_alloc (&config, &model, &error), ==, DAE_OK);
+  centers = dae_model_get_band_centers (model);
+  g_assert_true (centers[0] == 20.0f);
+  g_assert_true (centers[63] == 7600.0f);
+  {
+    DaeModelConfig got;
+
+    dae_model_get_config (model, &got);
+    g_assert_true (got.band_min_hz == 20.0f);
+    g_assert_true (got.band_max_hz == 7600.0f);
+  }
   dae_model_unref (model);
 
   /* NULL-safe getters and unref */
@@ -711,7 +775,7 @@ test_layout (void)
   buf = save_bytes (model, &size);
   g_assert_cmpmem (buf, 8, "DAEMODL\0", 8);
   g_assert_cmpuint (buf[8] | (buf[9] << 8), ==, 1);
-  g_assert_cmpuint (buf[10] | (buf[11] << 8), ==, 0);
+  g_assert_cmpuint (buf[10] | (buf[11] << 8), ==, 1);
   g_assert_cmpuint (le32 (buf + 12), ==, 128);
   g_assert_cmpuint (le64 (buf + 16), ==, size);
   crc = le32 (buf + 24);
@@ -726,12 +790,17 @@ test_layout (void)
   g_assert_cmpuint (le32 (buf + 48), ==, 5);
   g_assert_cmpuint (le32 (buf + 52), ==, 4);
   g_assert_cmpuint (le32 (buf + 56), ==, 7);
-  g_assert_cmpuint (le32 (buf + 60), ==, 3);    /* has_vad | gain_skip */
+  /* has_vad | gain_skip | error scale */
+  g_assert_cmpuint (le32 (buf + 60), ==, 11);
   g_assert_cmpfloat (get_f32 (buf + 64), ==, 0.25f);
   n = dae_model_list_tensors (model, tensors);
   n_records = le32 (buf + 68);
-  g_assert_cmpuint (n_records, ==, 4 + n);
-  for (i = 72; i < 128; i++)
+  g_assert_cmpuint (n_records, ==, 4 + n + 1);
+  g_assert_cmpfloat (get_f32 (buf + 72), ==, 0.99f);    /* calibration */
+  g_assert_cmpfloat (get_f32 (buf + 76), ==, 1.5f);
+  g_assert_cmpfloat (get_f32 (buf + 80), ==, 120.0f);
+  g_assert_cmpfloat (get_f32 (buf + 84), ==, 0.2f);
+  for (i = 88; i < 128; i++)
     g_assert_cmpuint (buf[i], ==, 0);
 
   for (i = 0; i < n_records; i++) {
@@ -740,7 +809,7 @@ test_layout (void)
 
     g_assert_cmpuint (offset % 64, ==, 0);
     g_assert_cmpuint (offset + le64 (rec + 48), <=, size);
-    if (i >= 4) {
+    if (i >= 4 && i < 4 + n) {
       g_assert_cmpstr ((const char *) rec, ==, tensors[i - 4].name);
       g_assert_cmpuint (le32 (rec + 32), ==, DAE_FORMAT_DTYPE_F32);
       g_assert_cmpuint (le32 (rec + 36), ==, 2);
@@ -753,6 +822,9 @@ test_layout (void)
   g_assert_cmpstr ((const char *) buf + 128 + 64, ==, "norm.mean");
   g_assert_cmpstr ((const char *) buf + 128 + 128, ==, "norm.std");
   g_assert_cmpstr ((const char *) buf + 128 + 192, ==, "info");
+  /* the band error scale last */
+  g_assert_cmpstr ((const char *) buf + 128 + 64 * (4 + n), ==, "score.scale");
+  g_assert_cmpfloat (get_f32 (payload (buf, "score.scale") + 4), ==, 1.25f);
   g_assert_cmpuint (le32 (buf + 128 + 192 + 32), ==, DAE_FORMAT_DTYPE_UTF8);
   g_assert_cmpmem (payload (buf, "info"), le64 (buf + 128 + 192 + 48),
       model->info, strlen (model->info));
@@ -1147,6 +1219,45 @@ mutate_threshold (guint8 * buf, gsize size)
 }
 
 static void
+mutate_error_scale_zero (guint8 * buf, gsize size)
+{
+  set_f32 (payload (buf, "score.scale") + 3 * 4, 0.0f);
+}
+
+static void
+mutate_error_scale_flag_cleared (guint8 * buf, gsize size)
+{
+  set_le32 (buf + DAE_FORMAT_OFF_FLAGS, le32 (buf + DAE_FORMAT_OFF_FLAGS)
+      & ~DAE_FORMAT_FLAG_ERROR_SCALE);
+}
+
+static void
+mutate_error_scale_missing (guint8 * buf, gsize size)
+{
+  guint8 *rec = buf + find_record (buf, "score.scale");
+
+  memcpy (rec, "score.other", sizeof ("score.other"));
+}
+
+static void
+mutate_calibration_quantile (guint8 * buf, gsize size)
+{
+  set_f32 (buf + DAE_FORMAT_OFF_CALIB_QUANTILE, 1.5f);
+}
+
+static void
+mutate_calibration_alarms (guint8 * buf, gsize size)
+{
+  set_f32 (buf + DAE_FORMAT_OFF_CALIB_ALARMS, NAN);
+}
+
+static void
+mutate_calibration_seconds (guint8 * buf, gsize size)
+{
+  set_f32 (buf + DAE_FORMAT_OFF_CALIB_SECONDS, -1.0f);
+}
+
+static void
 mutate_wrong_shape (guint8 * buf, gsize size)
 {
   gsize rec = find_record (buf, "enc_gru.w");
@@ -1338,7 +1449,7 @@ static const Corruption corruptions[] = {
   {"/model/io/corrupt/bad-magic", mutate_magic, TRUE,
       DAE_ERROR_BAD_FORMAT, "bad magic", NULL},
   {"/model/io/corrupt/version-2", mutate_version_2, TRUE,
-      DAE_ERROR_UNSUPPORTED_VERSION, "2.0", NULL},
+      DAE_ERROR_UNSUPPORTED_VERSION, "version 2.1 is not supported", NULL},
   {"/model/io/corrupt/newer-minor-version", mutate_minor_version, TRUE,
         DAE_OK, NULL,
       "A higher minor version of major 1 still loads (forward compatible)."},
@@ -1354,6 +1465,21 @@ static const Corruption corruptions[] = {
       DAE_ERROR_BAD_FORMAT, "flags", NULL},
   {"/model/io/corrupt/infinite-threshold", mutate_threshold, TRUE,
       DAE_ERROR_BAD_FORMAT, "threshold", NULL},
+  {"/model/io/corrupt/error-scale-zero", mutate_error_scale_zero, TRUE,
+      DAE_ERROR_BAD_FORMAT, "record 'score.scale': element 3", NULL},
+  {"/model/io/corrupt/error-scale-without-flag",
+        mutate_error_scale_flag_cleared, TRUE, DAE_ERROR_BAD_FORMAT,
+        "without the error-scale flag",
+      "A 'score.scale' record in a file without the flag is refused."},
+  {"/model/io/corrupt/error-scale-missing", mutate_error_scale_missing,
+        TRUE, DAE_ERROR_BAD_FORMAT, "missing record 'score.scale'",
+      "The error-scale flag without its record is refused."},
+  {"/model/io/corrupt/calibration-quantile", mutate_calibration_quantile,
+      TRUE, DAE_ERROR_BAD_FORMAT, "calibration", NULL},
+  {"/model/io/corrupt/calibration-alarms", mutate_calibration_alarms, TRUE,
+      DAE_ERROR_BAD_FORMAT, "calibration", NULL},
+  {"/model/io/corrupt/calibration-seconds", mutate_calibration_seconds,
+      TRUE, DAE_ERROR_BAD_FORMAT, "calibration", NULL},
   {"/model/io/corrupt/wrong-shape", mutate_wrong_shape, TRUE,
         DAE_ERROR_BAD_FORMAT, "record 'enc_gru.w': shape 6x15, expected 15x6",
       "A tensor with the right byte size but the wrong shape is refused, "
@@ -1446,6 +1572,104 @@ test_corruption (gconstpointer data)
 
   g_free (buf);
   dae_model_unref (model);
+}
+
+static void
+test_band_range_roundtrip (void)
+{
+  DaeModelConfig config;
+  DaeModelConfig got;
+  DaeModel *model = NULL;
+  DaeModel *loaded = NULL;
+  DaeError error;
+  guint8 *buf;
+  gsize size;
+
+  g_test_summary ("A predictive model with a chosen band range "
+      "round-trips: the flag is in the header, the file stores the centres, "
+      "and the loaded model's config gives the range back as its first and "
+      "last centre.");
+
+  small_config (&config, FALSE);
+  config.band_min_hz = 30.0f;
+  config.band_max_hz = 7000.0f;
+  config.predictive = 1;
+  g_assert_cmpint (dae_model_alloc (&config, &model, &error), ==, DAE_OK);
+  buf = save_bytes (model, &size);
+  g_assert_cmpuint (le32 (buf + DAE_FORMAT_OFF_FLAGS), ==,
+      DAE_FORMAT_FLAG_GAIN_SKIP | DAE_FORMAT_FLAG_PREDICTIVE);
+  g_assert_cmpint (dae_model_load_memory (buf, size, &loaded, &error), ==,
+      DAE_OK);
+  assert_models_equal (model, loaded);
+  dae_model_get_config (loaded, &got);
+  g_assert_true (got.band_min_hz == 30.0f);
+  g_assert_true (got.band_max_hz == 7000.0f);
+  g_assert_cmpint (got.predictive, ==, 1);
+  g_assert_true (got.band_min_hz == dae_model_get_band_centers (loaded)[0]);
+  g_assert_true (got.band_max_hz ==
+      dae_model_get_band_centers (loaded)[config.n_bands - 1]);
+  g_assert_cmpint (dae_model_config_validate (&got, &error), ==, DAE_OK);
+  dae_model_unref (loaded);
+  g_free (buf);
+  dae_model_unref (model);
+}
+
+static void
+test_calibration (void)
+{
+  DaeModel *model = make_model (FALSE, TEST_SEED);
+  DaeModel *loaded = NULL;
+  DaeAnomalyCalibration cal;
+  DaeError error;
+  guint8 *buf;
+  gsize size;
+  size_t i;
+
+  g_test_summary ("The threshold calibration round-trips through the 1.1 "
+      "header; a 1.0 file's reserved bytes are ignored (calibration "
+      "unknown); the getter is NULL-safe.");
+
+  g_assert_cmpint (dae_model_get_anomaly_calibration (model, &cal), ==, 1);
+  g_assert_true (cal.threshold == 0.25f);
+  g_assert_true (cal.quantile == 0.99f);
+  g_assert_true (cal.false_alarms_per_hour == 1.5f);
+  g_assert_true (cal.held_out_seconds == 120.0f);
+  g_assert_true (cal.hold_seconds == 0.2f);
+
+  buf = save_bytes (model, &size);
+  g_assert_cmpint (dae_model_load_memory (buf, size, &loaded, &error), ==,
+      DAE_OK);
+  g_assert_cmpint (dae_model_get_anomaly_calibration (loaded, &cal), ==, 1);
+  g_assert_true (cal.quantile == 0.99f);
+  g_assert_true (cal.false_alarms_per_hour == 1.5f);
+  dae_model_unref (loaded);
+
+  /* a format 1.0 file: whatever is in the (then reserved) bytes is
+   * ignored */
+  set_le16 (buf + DAE_FORMAT_OFF_MINOR, 0);
+  for (i = DAE_FORMAT_OFF_CALIB_QUANTILE; i < DAE_FORMAT_HEADER_SIZE; i++)
+    buf[i] = 0xff;
+  fix_crc (buf, size);
+  g_assert_cmpint (dae_model_load_memory (buf, size, &loaded, &error), ==,
+      DAE_OK);
+  g_assert_cmpint (dae_model_get_anomaly_calibration (loaded, &cal), ==, 0);
+  g_assert_true (cal.threshold == 0.25f);
+  g_assert_true (cal.quantile == 0.0f);
+  g_assert_true (cal.false_alarms_per_hour == 0.0f);
+  g_assert_true (cal.held_out_seconds == 0.0f);
+  dae_model_unref (loaded);
+  g_free (buf);
+
+  /* an uncalibrated threshold has no calibration */
+  model->anomaly_threshold = -1.0f;
+  g_assert_cmpint (dae_model_get_anomaly_calibration (model, &cal), ==, 0);
+  g_assert_true (cal.threshold < 0.0f);
+  g_assert_true (cal.quantile == 0.0f);
+  dae_model_unref (model);
+
+  g_assert_cmpint (dae_model_get_anomaly_calibration (NULL, &cal), ==, 0);
+  g_assert_true (cal.threshold < 0.0f);
+  g_assert_cmpint (dae_model_get_anomaly_calibration (NULL, NULL), ==, 0);
 }
 
 static void
@@ -1665,6 +1889,9 @@ main (int argc, char **argv)
   g_test_add_func ("/model/io/save-invalid", test_save_invalid);
   g_test_add_func ("/model/io/no-memory", test_no_memory);
   g_test_add_func ("/model/io/oversized-file", test_oversized_file);
+  g_test_add_func ("/model/io/roundtrip/band-range-predictive",
+      test_band_range_roundtrip);
+  g_test_add_func ("/model/io/calibration", test_calibration);
   g_test_add_func ("/model/io/truncated", test_truncated);
   g_test_add_func ("/model/io/byte-flips", test_flips);
   g_test_add_func ("/model/io/byte-flips/valid-crc", test_flips_valid_crc);

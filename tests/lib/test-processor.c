@@ -398,6 +398,129 @@ test_processor_shared_gains (void)
   g_free (out_ref);
 }
 
+/* The processor's pipeline rebuilt from the internal pieces: band errors
+ * of every frame when the network's input is the current frame's features
+ * (autoencoder) or the previous frame's (predictive, 0 before the first). */
+static void
+reference_errors (DaeModel * model, const float *in, size_t n_hops,
+    gboolean predictive, float *errors)
+{
+  const DaeModelConfig *c = &model->config;
+  size_t nb = c->n_bands;
+  DaeStft *stft = NULL;
+  DaeBands bands;
+  DaeNetState state;
+  float *spectrum = g_new (float, 2 * (c->window_samples / 2 + 1));
+  float *energy = g_new (float, nb);
+  float *features = g_new (float, nb);
+  float *prev = g_new0 (float, nb);
+  float *gains = g_new (float, nb);
+  float *recon = g_new (float, nb);
+  size_t h;
+  size_t b;
+
+  g_assert_cmpint (dae_stft_new (c->window_samples, c->hop_samples, &stft),
+      ==, DAE_OK);
+  g_assert_cmpint (dae_bands_init (&bands, model->band_centers, nb,
+          c->sample_rate, c->window_samples), ==, DAE_OK);
+  g_assert_cmpint (dae_net_state_init (&state, &model->net), ==, DAE_OK);
+  dae_net_state_reset (&state);
+  for (h = 0; h < n_hops; h++) {
+    dae_stft_analyze (stft, in + h * c->hop_samples, spectrum);
+    dae_bands_energy (&bands, spectrum, energy);
+    dae_features_from_energy (energy, model->norm_mean, model->norm_std, nb,
+        features);
+    dae_net_step (&model->net, &state, predictive ? prev : features, gains,
+        recon, NULL);
+    for (b = 0; b < nb; b++)
+      errors[h * nb + b] = (recon[b] - features[b]) * (recon[b] - features[b])
+          / model->error_scale[b];
+    memcpy (prev, features, nb * sizeof (float));
+  }
+  dae_net_state_clear (&state);
+  dae_bands_clear (&bands);
+  dae_stft_free (stft);
+  g_free (spectrum);
+  g_free (energy);
+  g_free (features);
+  g_free (prev);
+  g_free (gains);
+  g_free (recon);
+}
+
+static void
+test_processor_predictive (gconstpointer data)
+{
+  gboolean predictive = GPOINTER_TO_INT (data);
+  DaeModelConfig config;
+  DaeModel *model = NULL;
+  DaeProcessor *proc = NULL;
+  size_t hop;
+  size_t nb;
+  size_t n;
+  float *in;
+  float *out;
+  float *expected;
+  float *other;
+  size_t h;
+  size_t b;
+  int pass;
+
+  g_test_summary ("The band errors are the squared errors of the network "
+      "fed the current frame's features (autoencoder) or the previous "
+      "frame's (predictive model, the mean before the first frame), divided "
+      "by the band error scale, also after a reset.");
+
+  dae_model_config_init (&config, 16000);
+  config.n_bands = 16;
+  config.predictive = predictive;
+  g_assert_cmpint (dae_model_alloc (&config, &model, NULL), ==, DAE_OK);
+  dae_model_init_random (model, 21);
+  hop = dae_model_get_hop_samples (model);
+  nb = config.n_bands;
+  for (b = 0; b < nb; b++)
+    model->error_scale[b] = 0.5f + 0.25f * (float) b;
+  n = N_HOPS * hop;
+  in = make_signal (n, 22);
+  out = g_new (float, hop);
+  expected = g_new (float, N_HOPS * nb);
+  other = g_new (float, N_HOPS * nb);
+  reference_errors (model, in, N_HOPS, predictive, expected);
+  reference_errors (model, in, N_HOPS, !predictive, other);
+
+  g_assert_cmpint (dae_processor_new (model, &proc), ==, DAE_OK);
+  for (pass = 0; pass < 2; pass++) {
+    double max_diff = 0.0;
+    double max_other = 0.0;
+
+    for (h = 0; h < N_HOPS; h++) {
+      DaeFrameResult result;
+
+      g_assert_cmpint (dae_processor_process (proc, in + h * hop, out,
+              &result), ==, DAE_OK);
+      for (b = 0; b < nb; b++) {
+        double e = expected[h * nb + b];
+
+        max_diff = MAX (max_diff, fabs (result.band_errors[b] - e)
+            / MAX (1.0, e));
+        max_other = MAX (max_other, fabs (result.band_errors[b]
+                - other[h * nb + b]) / MAX (1.0, e));
+      }
+    }
+    g_assert_cmpfloat (max_diff, <, 1e-4);
+    /* and the other input would have given other errors */
+    g_assert_cmpfloat (max_other, >, 1e-2);
+    dae_processor_reset (proc);
+  }
+
+  dae_processor_free (proc);
+  dae_model_unref (model);
+  g_free (in);
+  g_free (out);
+  g_free (expected);
+  g_free (other);
+}
+
 static void
 test_processor_invalid (void)
 {
@@ -506,6 +629,10 @@ main (int argc, char **argv)
   g_test_add_func ("/processor/input/denormal", test_processor_denormal);
   g_test_add_func ("/processor/shared-gains", test_processor_shared_gains);
   g_test_add_func ("/processor/invalid-arguments", test_processor_invalid);
+  g_test_add_data_func ("/processor/network-input/autoencoder",
+      GINT_TO_POINTER (FALSE), test_processor_predictive);
+  g_test_add_data_func ("/processor/network-input/predictive",
+      GINT_TO_POINTER (TRUE), test_processor_predictive);
   g_test_add_func ("/processor/owns-model", test_processor_owns_model);
   g_test_add_func ("/processor/no-memory", test_processor_no_memory);
 

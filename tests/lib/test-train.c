@@ -15,6 +15,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
+#include "../test-valgrind.h"
 #include "dae/dae-train.h"
 #include "train-private.h"
 
@@ -30,6 +31,12 @@
 /* anomalous audio must score this many times the held-out normal audio */
 #define ANOMALY_SCORE_RATIO 3.0
 #define ANOMALY_QUANTILE 0.9
+/* the mean frame score of fresh normal audio, with band errors scaled by
+ * the held-out normal audio's, lies within this factor of 1 */
+#define NORMAL_SCORE_RANGE 2.0
+/* the anomaly data set: clips of 3 s of machine hum */
+#define ANOMALY_CLIPS 2
+#define ANOMALY_AUDIO_SECONDS (ANOMALY_CLIPS * 3.0)
 /* loose bounds on the share of fresh normal frames above the threshold
  * calibrated at ANOMALY_QUANTILE */
 #define FALSE_ALARM_MIN 0.01
@@ -212,7 +219,7 @@ add_data (DaeTrainer * trainer, DaeRecipe recipe)
     white_noise (rand, x, RATE / 10, 0.05);
     add_clip (trainer, DAE_SOURCE_NOISE, x, RATE / 10, "short.wav");
   } else {
-    for (i = 0; i < 2; i++) {
+    for (i = 0; i < ANOMALY_CLIPS; i++) {
       hum (rand, x, n);
       add_clip (trainer, DAE_SOURCE_NORMAL, x, n, "hum.wav");
     }
@@ -356,6 +363,9 @@ test_config_defaults (void)
   g_assert_cmpfloat (tc.corruption, >, 0.0);
   g_assert_cmpfloat (tc.threshold_quantile, >, 0.5);
   g_assert_cmpfloat (tc.threshold_quantile, <, 1.0);
+  g_assert_cmpfloat (tc.alarm_hold_seconds, >, 0.0);
+  g_assert_cmpfloat (tc.dropout, >, 0.0);
+  g_assert_cmpfloat (tc.dropout, <, 0.9);
   g_assert_cmpint (dae_trainer_new (&mc, &tc, &trainer, &error), ==, DAE_OK);
   dae_trainer_free (trainer);
 
@@ -424,6 +434,18 @@ break_setting (DaeTrainConfig * tc, int which)
       tc->recon_weight = 0.0;
       tc->vad_weight = 0.0;
       return "nothing to train";
+    case 18:
+      tc->alarm_hold_seconds = -0.1;
+      return "alarm_hold_seconds";
+    case 19:
+      tc->alarm_hold_seconds = NAN;
+      return "alarm_hold_seconds";
+    case 20:
+      tc->dropout = 0.95;
+      return "dropout";
+    case 21:
+      tc->dropout = -0.1;
+      return "dropout";
     default:
       return NULL;
   }
@@ -466,6 +488,14 @@ test_config_invalid (void)
   tc.recon_weight = 0.0;
   g_assert_cmpint (dae_trainer_new (&mc, &tc, &trainer, &error), ==,
       DAE_ERROR_INVALID_ARGUMENT);
+
+  /* a predictive model cannot be trained to denoise */
+  dae_train_config_init (&tc, DAE_RECIPE_DENOISE);
+  mc.predictive = 1;
+  g_assert_cmpint (dae_trainer_new (&mc, &tc, &trainer, &error), ==,
+      DAE_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error.message, "predictive"));
+  mc.predictive = 0;
 
   /* bad architecture */
   dae_train_config_init (&tc, DAE_RECIPE_DENOISE);
@@ -547,7 +577,7 @@ test_denoise_learns (void)
 /* Anomaly                                                                   */
 
 static void
-test_anomaly_calibrated (void)
+test_anomaly_calibrated (gconstpointer data)
 {
   DaeModelConfig mc;
   DaeTrainConfig tc;
@@ -566,6 +596,7 @@ test_anomaly_calibrated (void)
       "threshold lets through about 1 - quantile of normal frames.");
 
   tiny_model_config (&mc);
+  mc.predictive = GPOINTER_TO_INT (data);
   tiny_train_config (&tc, DAE_RECIPE_ANOMALY);
   trainer = make_trainer (&mc, &tc);
   prepare (trainer);
@@ -577,6 +608,29 @@ test_anomaly_calibrated (void)
   g_assert_true (isfinite (threshold));
   g_assert_cmpfloat (threshold, >, 0.0f);
   g_assert_nonnull (strstr (dae_model_get_info (model), "anomaly threshold"));
+  g_assert_nonnull (strstr (dae_model_get_info (model),
+          "expected false alarms"));
+  {
+    DaeAnomalyCalibration cal;
+    double hop_s = (double) mc.hop_samples / RATE;
+
+    g_assert_cmpint (dae_model_get_anomaly_calibration (model, &cal), ==, 1);
+    g_assert_true (cal.threshold == threshold);
+    g_assert_cmpfloat_with_epsilon (cal.quantile, ANOMALY_QUANTILE, 1e-6);
+    /* the hold is tc.alarm_hold_seconds rounded to hops */
+    g_assert_cmpfloat_with_epsilon (cal.hold_seconds,
+        round (tc.alarm_hold_seconds / hop_s) * hop_s, 1e-6);
+    /* held out: validation_fraction of the normal audio, less the
+     * skipped first frames of each held-out segment */
+    g_assert_cmpfloat (cal.held_out_seconds, >, 0.0);
+    g_assert_cmpfloat (cal.held_out_seconds, <=,
+        tc.validation_fraction * ANOMALY_AUDIO_SECONDS + 1e-3);
+    g_assert_cmpfloat (cal.false_alarms_per_hour, >=, 0.0);
+    g_assert_true (isfinite (cal.false_alarms_per_hour));
+    g_test_message ("calibration: quantile %g, %g false alarms per hour on "
+        "%g s, hold %g s", cal.quantile, cal.false_alarms_per_hour,
+        cal.held_out_seconds, cal.hold_seconds);
+  }
 
   hum (rand, x, n);
   process (model, x, n, &normal);
@@ -587,6 +641,9 @@ test_anomaly_calibrated (void)
       anomalous.mean_score, anomalous.above);
   g_assert_cmpfloat (anomalous.mean_score, >,
       ANOMALY_SCORE_RATIO * normal.mean_score);
+  /* band errors are scaled to about 1 on normal audio */
+  g_assert_cmpfloat (normal.mean_score, >, 1.0 / NORMAL_SCORE_RANGE);
+  g_assert_cmpfloat (normal.mean_score, <, NORMAL_SCORE_RANGE);
   g_assert_cmpfloat (normal.above, >=, FALSE_ALARM_MIN);
   g_assert_cmpfloat (normal.above, <=, FALSE_ALARM_MAX);
   g_assert_cmpfloat (anomalous.above, >, 0.9);
@@ -788,6 +845,16 @@ test_checkpoint_corrupt (void)
       DAE_ERROR_INCOMPATIBLE);
   g_assert_nonnull (strstr (error.message, "architecture"));
   dae_trainer_free (trainer);
+
+  /* another band range */
+  tiny_model_config (&mc);
+  mc.band_min_hz = 100.0f;
+  trainer = make_trainer (&mc, &tc);
+  g_assert_cmpint (dae_trainer_load_checkpoint (trainer, path, &error), ==,
+      DAE_ERROR_INCOMPATIBLE);
+  g_assert_nonnull (strstr (error.message, "bands from"));
+  dae_trainer_free (trainer);
+  tiny_model_config (&mc);
 
   /* another recipe */
   tiny_model_config (&mc);
@@ -1141,6 +1208,45 @@ test_gru_batch (void)
   g_rand_free (rand);
 }
 
+static void
+test_model_config_for_recipe (void)
+{
+  static const unsigned rates[] = { 8000, 16000, 44100, 48000, 192000 };
+  DaeModelConfig a;
+  DaeModelConfig b;
+  DaeError error;
+  gsize i;
+
+  g_test_summary ("dae_model_config_init_for_recipe: the denoise "
+      "architecture is dae_model_config_init()'s; the anomaly one is a "
+      "predictive model, valid at every rate, with a 4-hop window of about "
+      "128 ms (at most 16384 samples), 128 bands from 20 Hz to 0.47 * rate and no voice-activity "
+      "head.");
+
+  for (i = 0; i < G_N_ELEMENTS (rates); i++) {
+    dae_model_config_init (&a, rates[i]);
+    dae_model_config_init_for_recipe (&b, rates[i], DAE_RECIPE_DENOISE);
+    g_assert_cmpmem (&a, sizeof (a), &b, sizeof (b));
+
+    dae_model_config_init_for_recipe (&b, rates[i], DAE_RECIPE_ANOMALY);
+    g_assert_cmpint (dae_model_config_validate (&b, &error), ==, DAE_OK);
+    g_assert_cmpuint (b.sample_rate, ==, rates[i]);
+    g_assert_cmpuint (b.window_samples, ==, 4 * b.hop_samples);
+    /* 128 ms, or the longest window the STFT allows */
+    if (rates[i] <= 96000)
+      g_assert_cmpfloat (fabs ((double) b.window_samples / rates[i] - 0.128),
+          <, 0.001);
+    else
+      g_assert_cmpuint (b.window_samples, ==, 16384);
+    g_assert_cmpuint (b.n_bands, ==, 128);
+    g_assert_cmpint (b.predictive, ==, 1);
+    g_assert_true (b.band_min_hz == 20.0f);
+    g_assert_true (b.band_max_hz == 0.47f * (float) rates[i]);
+    g_assert_cmpint (b.has_vad, ==, 0);
+  }
+  dae_model_config_init_for_recipe (NULL, 16000, DAE_RECIPE_ANOMALY);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1148,6 +1254,8 @@ main (int argc, char **argv)
 
   g_test_add_func ("/train/config/defaults", test_config_defaults);
   g_test_add_func ("/train/config/invalid", test_config_invalid);
+  g_test_add_func ("/train/config/model-for-recipe",
+      test_model_config_for_recipe);
   g_test_add_func ("/train/prepare/missing-sources", test_prepare_missing);
   g_test_add_func ("/train/progress/interrupt", test_progress_interrupt);
   g_test_add_func ("/train/gru-batch", test_gru_batch);
@@ -1155,17 +1263,20 @@ main (int argc, char **argv)
       GINT_TO_POINTER (DAE_RECIPE_DENOISE), test_gradient);
   g_test_add_data_func ("/train/gradient/anomaly",
       GINT_TO_POINTER (DAE_RECIPE_ANOMALY), test_gradient);
-  g_test_add_data_func ("/train/determinism/denoise",
+  DAE_TEST_ADD_SLOW_DATA_FUNC ("/train/determinism/denoise",
       GINT_TO_POINTER (DAE_RECIPE_DENOISE), test_determinism);
   g_test_add_data_func ("/train/determinism/anomaly",
       GINT_TO_POINTER (DAE_RECIPE_ANOMALY), test_determinism);
-  g_test_add_data_func ("/train/checkpoint/resume/denoise",
+  DAE_TEST_ADD_SLOW_DATA_FUNC ("/train/checkpoint/resume/denoise",
       GINT_TO_POINTER (DAE_RECIPE_DENOISE), test_checkpoint_resume);
   g_test_add_data_func ("/train/checkpoint/resume/anomaly",
       GINT_TO_POINTER (DAE_RECIPE_ANOMALY), test_checkpoint_resume);
-  g_test_add_func ("/train/checkpoint/corrupt", test_checkpoint_corrupt);
-  g_test_add_func ("/train/denoise/learns", test_denoise_learns);
-  g_test_add_func ("/train/anomaly/calibrated", test_anomaly_calibrated);
+  DAE_TEST_ADD_SLOW_FUNC ("/train/checkpoint/corrupt", test_checkpoint_corrupt);
+  DAE_TEST_ADD_SLOW_FUNC ("/train/denoise/learns", test_denoise_learns);
+  g_test_add_data_func ("/train/anomaly/calibrated/autoencoder",
+      GINT_TO_POINTER (0), test_anomaly_calibrated);
+  g_test_add_data_func ("/train/anomaly/calibrated/predictive",
+      GINT_TO_POINTER (1), test_anomaly_calibrated);
 
   return g_test_run ();
 }

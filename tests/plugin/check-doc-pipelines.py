@@ -40,7 +40,8 @@ def script_commands(pipelines_dir):
         os.chmod(fake, 0o755)
         env = {k: v for k, v in os.environ.items()
                if k not in ("IN", "OUT", "SRC", "SINK", "THRESHOLD",
-                            "INTERVAL", "OUT_DAE", "OUT_WEBRTC")}
+                            "INTERVAL", "OUT_DAE", "OUT_WEBRTC", "MODEL",
+                            "LEARN", "EPOCHS")}
         env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
         for name in sorted(os.listdir(pipelines_dir)):
             if not name.endswith(".sh"):

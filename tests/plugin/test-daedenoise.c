@@ -12,6 +12,7 @@
 #include <gst/audio/audio.h>
 #include <gst/check/gstharness.h>
 
+#include "../test-valgrind.h"
 #include <dae/dae.h>
 
 /* Float comparisons: the STFT path reconstructs within this. */
@@ -21,6 +22,7 @@
 typedef struct
 {
   GstHarness *h;
+  GstElement *dae;              /* the element, inside h->element or it */
   GstBus *bus;
   gint rate;
   gint channels;
@@ -276,6 +278,24 @@ count_messages (Fixture * f, GstMessageType type)
   return n;
 }
 
+/* Whether the default model for rate has a voice-activity head (the
+ * trained defaults do, the placeholders did not). */
+static gboolean
+default_model_has_vad (gint rate)
+{
+  gchar *path = g_strdup_printf ("%s/default-%dk.dae", DAE_MODELS_DIR,
+      rate / 1000);
+  DaeModel *model = NULL;
+  DaeModelConfig config;
+  DaeError error;
+
+  g_assert_cmpint (dae_model_load_file (path, &model, &error), ==, DAE_OK);
+  dae_model_get_config (model, &config);
+  dae_model_unref (model);
+  g_free (path);
+  return config.has_vad != 0;
+}
+
 static gsize
 model_latency_samples (gint rate)
 {
@@ -290,22 +310,6 @@ model_latency_samples (gint rate)
   dae_model_unref (model);
   g_free (path);
   return latency;
-}
-
-static gboolean
-model_has_vad (gint rate)
-{
-  gchar *path = g_strdup_printf ("%s/default-%dk.dae", DAE_MODELS_DIR,
-      rate / 1000);
-  DaeModel *model = NULL;
-  DaeModelConfig config;
-  DaeError error;
-
-  g_assert_cmpint (dae_model_load_file (path, &model, &error), ==, DAE_OK);
-  dae_model_get_config (model, &config);
-  dae_model_unref (model);
-  g_free (path);
-  return config.has_vad != 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1147,12 +1151,12 @@ test_meta (void)
   Output out = { 0, };
   gsize n = 16000;
   gfloat *data = make_noise (n, 0.2f, 14);
+  gboolean has_vad = default_model_has_vad (16000);
   guint i;
-  gboolean has_vad = model_has_vad (16000);
 
   g_test_summary ("GstDaeAnomalyMeta is on every output buffer with sane "
-      "fields; absent when anomaly-meta is FALSE; GstAudioLevelMeta exactly "
-      "when the model has a voice-activity head");
+      "fields; absent when anomaly-meta is FALSE; GstAudioLevelMeta only "
+      "if the default model has a voice-activity head");
   fixture_init (&f, "F32LE", 16000, 1, NULL);
   push_random_splits (&f, data, n, 15);
   push_eos (&f);
@@ -1180,16 +1184,13 @@ test_meta (void)
             "duration", G_TYPE_UINT64, &duration, NULL));
     g_assert_true (isfinite (score));
     g_assert_cmpfloat (score, >=, 0.0);
-    /* the default speech models are not calibrated: no threshold */
+    /* the placeholder models are not calibrated: no threshold */
     g_assert_cmpfloat (threshold, ==, -1.0);
     g_assert_false (is_anomaly);
     g_assert_cmpint (frames, >=, 1);
     g_assert_cmpuint (timestamp, ==, GST_BUFFER_PTS (buf));
     g_assert_cmpuint (duration, ==, GST_BUFFER_DURATION (buf));
-    if (has_vad)
-      g_assert_nonnull (gst_buffer_get_audio_level_meta (buf));
-    else
-      g_assert_null (gst_buffer_get_audio_level_meta (buf));
+    g_assert_true ((gst_buffer_get_audio_level_meta (buf) != NULL) == has_vad);
   }
   output_clear (&out);
   fixture_clear (&f);
@@ -1485,6 +1486,729 @@ test_link_channels (void)
   g_free (data);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Online learning                                                           */
+
+/* Learning tests keep the training short: a few seconds of audio and one
+ * or two epochs (about a second of CPU each).  How long to wait for a
+ * learning to finish: long enough for valgrind (meson's timeout stops a
+ * hang in a normal run first). */
+#define LEARN_TIMEOUT (1200 * GST_SECOND)
+#define LEARN_RATE 16000
+
+/* A synthetic machine: a 100 Hz hum with eight harmonics, its level
+ * wobbling at 0.5 Hz, plus broadband noise; the same on every channel.
+ * With anomalous, a 3 kHz whine and a click every 50 ms are added.
+ * offset: the first sample's index, so consecutive parts join without a
+ * phase jump. */
+static gfloat *
+make_machine (gsize n, gint channels, guint64 offset, guint32 seed,
+    gboolean anomalous)
+{
+  GRand *rand = g_rand_new_with_seed (seed);
+  gfloat *data = g_new (gfloat, n * channels);
+  gsize i;
+  gint c;
+  gint h;
+
+  for (i = 0; i < n; i++) {
+    gdouble t = (gdouble) (offset + i) / LEARN_RATE;
+    gdouble v = 0.0;
+
+    for (h = 1; h <= 8; h++)
+      v += 0.15 / h * sin (2.0 * G_PI * 100.0 * h * t + h);
+    v *= 1.0 + 0.1 * sin (2.0 * G_PI * 0.5 * t);
+    v += g_rand_double_range (rand, -0.03, 0.03);
+    if (anomalous) {
+      v += 0.1 * sin (2.0 * G_PI * 3000.0 * t);
+      if ((offset + i) % (LEARN_RATE / 20) < 32)
+        v += g_rand_double_range (rand, -0.5, 0.5);
+    }
+    for (c = 0; c < channels; c++)
+      data[i * channels + c] = (gfloat) v;
+  }
+  g_rand_free (rand);
+  return data;
+}
+
+/* As fixture_init, for learning: the learn properties can only be set
+ * before the element starts, so they go into the harness's launch line
+ * (with extra, further properties, or ""). */
+static void
+fixture_init_learn (Fixture * f, const gchar * format, gint channels,
+    guint learn_seconds, guint epochs, const gchar * extra)
+{
+  gchar *launch;
+  gchar *caps;
+
+  memset (f, 0, sizeof (*f));
+  f->rate = LEARN_RATE;
+  f->channels = channels;
+  f->s16 = g_strcmp0 (format, "S16LE") == 0;
+  launch = g_strdup_printf ("daedenoise name=dae learn-duration=%"
+      G_GUINT64_FORMAT " learn-epochs=%u %s", learn_seconds * GST_SECOND,
+      epochs, extra);
+  f->h = gst_harness_new_parse (launch);
+  g_free (launch);
+  g_assert_nonnull (f->h);
+  /* the harness holds it in a bin */
+  f->dae = gst_bin_get_by_name (GST_BIN (f->h->element), "dae");
+  g_assert_nonnull (f->dae);
+  gst_object_unref (f->dae);
+  f->bus = gst_bus_new ();
+  gst_element_set_bus (f->h->element, f->bus);
+  caps = caps_string (format, LEARN_RATE, channels);
+  gst_harness_set_src_caps_str (f->h, caps);
+  g_free (caps);
+}
+
+/* Pushes n samples of the machine sound in 100 ms buffers, pulling the
+ * output as it goes. */
+static void
+push_machine (Fixture * f, Output * out, gsize n, guint32 seed,
+    gboolean anomalous)
+{
+  gfloat *data = make_machine (n, f->channels, f->pushed, seed, anomalous);
+  gsize chunk = f->rate / 10;
+  gsize done;
+
+  for (done = 0; done < n; done += chunk) {
+    g_assert_cmpint (push_samples (f, data + done * f->channels,
+            MIN (chunk, n - done), 0), ==, GST_FLOW_OK);
+    pull_all (f, out);
+  }
+  g_free (data);
+}
+
+/* Moves every message on the bus to msgs, then waits (up to
+ * LEARN_TIMEOUT) for one with the structure name until, if given.
+ * Returns whether it came. */
+static gboolean
+collect_messages (Fixture * f, GPtrArray * msgs, const gchar * until)
+{
+  GstMessage *msg;
+  gint64 deadline = g_get_monotonic_time () + LEARN_TIMEOUT / GST_USECOND;
+
+  while ((msg = gst_bus_pop (f->bus)) != NULL)
+    g_ptr_array_add (msgs, msg);
+  if (until != NULL) {
+    guint i;
+
+    for (i = 0; i < msgs->len; i++) {
+      const GstStructure *s = gst_message_get_structure (msgs->pdata[i]);
+
+      if (s != NULL && gst_structure_has_name (s, until))
+        return TRUE;
+    }
+  }
+  while (until != NULL && g_get_monotonic_time () < deadline) {
+    const GstStructure *s;
+
+    msg = gst_bus_timed_pop (f->bus, 100 * GST_MSECOND);
+    if (msg == NULL)
+      continue;
+    g_ptr_array_add (msgs, msg);
+    s = gst_message_get_structure (msg);
+    if (s != NULL && gst_structure_has_name (s, until))
+      return TRUE;
+  }
+  return until == NULL;
+}
+
+/* The structures of the element messages in msgs named name. */
+static GPtrArray *
+filter_messages (GPtrArray * msgs, const gchar * name)
+{
+  GPtrArray *result = g_ptr_array_new ();
+  guint i;
+
+  for (i = 0; i < msgs->len; i++) {
+    GstMessage *msg = msgs->pdata[i];
+    const GstStructure *s = gst_message_get_structure (msg);
+
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT && s != NULL
+        && gst_structure_has_name (s, name))
+      g_ptr_array_add (result, (gpointer) s);
+  }
+  return result;
+}
+
+static guint
+count_type (GPtrArray * msgs, GstMessageType type)
+{
+  guint n = 0;
+  guint i;
+
+  for (i = 0; i < msgs->len; i++)
+    n += GST_MESSAGE_TYPE (msgs->pdata[i]) == type;
+  return n;
+}
+
+static gdouble
+get_double (const GstStructure * s, const gchar * field)
+{
+  gdouble value = NAN;
+
+  g_assert_true (gst_structure_get_double (s, field, &value));
+  return value;
+}
+
+static guint64
+get_uint64 (const GstStructure * s, const gchar * field)
+{
+  guint64 value = 0;
+
+  g_assert_true (gst_structure_get_uint64 (s, field, &value));
+  return value;
+}
+
+/* Checks the dae-learning messages: collecting progress rising to 1, then
+ * training progress rising to 1 with epochs counting up, nothing after
+ * dae-learning-done; returns the dae-learning-done structure. */
+static const GstStructure *
+check_learning_messages (GPtrArray * msgs, guint epochs)
+{
+  GPtrArray *learning = filter_messages (msgs, "dae-learning");
+  GPtrArray *done = filter_messages (msgs, "dae-learning-done");
+  const GstStructure *result;
+  gdouble last_fraction = -1.0;
+  gboolean training = FALSE;
+  guint last_epoch = 0;
+  guint n_collecting = 0;
+  guint n_training = 0;
+  guint i;
+
+  g_assert_cmpuint (done->len, ==, 1);
+  for (i = 0; i < learning->len; i++) {
+    const GstStructure *s = learning->pdata[i];
+    const gchar *phase = gst_structure_get_string (s, "phase");
+    gdouble fraction = get_double (s, "fraction");
+    gdouble loss = get_double (s, "loss");
+    guint epoch = 0;
+    guint n_epochs = 0;
+
+    g_assert_nonnull (phase);
+    g_assert_true (gst_structure_get_uint (s, "epoch", &epoch));
+    g_assert_true (gst_structure_get_uint (s, "epochs", &n_epochs));
+    g_assert_cmpuint (n_epochs, ==, epochs);
+    g_assert_cmpfloat (fraction, >=, 0.0);
+    g_assert_cmpfloat (fraction, <=, 1.0);
+    g_assert_cmpfloat (get_double (s, "seconds"), >, 0.0);
+    if (g_str_equal (phase, "collecting")) {
+      /* collecting comes first, and its fraction rises */
+      g_assert_false (training);
+      g_assert_cmpfloat (fraction, >, last_fraction);
+      g_assert_cmpuint (epoch, ==, 0);
+      g_assert_cmpfloat (loss, ==, -1.0);
+      n_collecting++;
+    } else {
+      g_assert_cmpstr (phase, ==, "training");
+      if (!training)
+        last_fraction = -1.0;
+      training = TRUE;
+      g_assert_cmpfloat (fraction, >, last_fraction);
+      g_assert_cmpuint (epoch, >=, MAX (last_epoch, 1));
+      g_assert_cmpuint (epoch, <=, epochs);
+      g_assert_true (isfinite (loss));
+      g_assert_cmpfloat (loss, >=, 0.0);
+      last_epoch = epoch;
+      n_training++;
+    }
+    last_fraction = fraction;
+  }
+  g_assert_cmpuint (n_collecting, >=, 1);
+  /* at least one message per epoch, the last one complete */
+  g_assert_cmpuint (n_training, >=, epochs);
+  g_assert_cmpfloat (last_fraction, ==, 1.0);
+
+  result = done->pdata[0];
+  g_assert_true (isfinite (get_double (result, "threshold")));
+  g_assert_cmpfloat (get_double (result, "threshold"), >, 0.0);
+  g_assert_cmpfloat (get_double (result, "train-time"), >, 0.0);
+  g_ptr_array_unref (learning);
+  g_ptr_array_unref (done);
+  return result;
+}
+
+static void
+test_learn_complete (void)
+{
+  Fixture f;
+  Output out = { 0, };
+  GPtrArray *msgs = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_message_unref);
+  GPtrArray *intervals;
+  GPtrArray *starts;
+  const GstStructure *done;
+  gsize learn = 4 * LEARN_RATE;
+  gsize normal = 3 * LEARN_RATE;
+  gsize anomalous = 2 * LEARN_RATE;
+  GstClockTime anomaly_from;
+  gdouble threshold;
+  guint n_normal = 0;
+  guint n_normal_anomalous = 0;
+  guint i;
+
+  g_test_summary ("learn-duration 4 s of a synthetic machine: collecting "
+      "and training progress rise, one dae-learning-done with a finite "
+      "positive threshold; no anomaly detection while learning; output "
+      "samples and timestamps exact through the swap; afterwards the same "
+      "machine scores below the threshold and an added whine and clicks "
+      "start an anomaly");
+  anomaly_from = gst_util_uint64_scale_int_round (learn + normal, GST_SECOND,
+      LEARN_RATE);
+  fixture_init_learn (&f, "F32LE", 1, 4, 2, "");
+
+  push_machine (&f, &out, learn, 31, FALSE);
+  g_assert_true (collect_messages (&f, msgs, "dae-learning-done"));
+  done = check_learning_messages (msgs, 2);
+  threshold = get_double (done, "threshold");
+  g_assert_cmpfloat_with_epsilon (get_double (done, "seconds-of-audio"),
+      4.0, 1e-9);
+  g_assert_null (gst_structure_get_string (done, "model-file"));
+
+  /* while learning: no threshold, no anomaly */
+  intervals = filter_messages (msgs, "dae-anomaly");
+  g_assert_cmpuint (intervals->len, >, 0);
+  for (i = 0; i < intervals->len; i++)
+    g_assert_cmpfloat (get_double (intervals->pdata[i], "threshold"), ==, -1.0);
+  g_ptr_array_unref (intervals);
+  starts = filter_messages (msgs, "dae-anomaly-start");
+  g_assert_cmpuint (starts->len, ==, 0);
+  g_ptr_array_unref (starts);
+  g_assert_cmpuint (count_type (msgs, GST_MESSAGE_WARNING), ==, 0);
+  g_assert_cmpuint (count_type (msgs, GST_MESSAGE_ERROR), ==, 0);
+
+  push_machine (&f, &out, normal, 32, FALSE);
+  push_machine (&f, &out, anomalous, 33, TRUE);
+  push_eos (&f);
+  pull_all (&f, &out);
+  g_assert_true (collect_messages (&f, msgs, NULL));
+
+  /* the swap changes neither the sample count nor the timestamps */
+  g_assert_cmpuint (out.n, ==, learn + normal + anomalous);
+  g_assert_true (out.contiguous);
+  g_assert_cmpuint (out.n_discont, ==, 1);
+  g_assert_cmpuint (out.first_pts, ==, 0);
+  g_assert_true (all_finite (out.data, out.n));
+
+  /* after the swap: the learned threshold; the normal part is normal */
+  intervals = filter_messages (msgs, "dae-anomaly");
+  for (i = 0; i < intervals->len; i++) {
+    const GstStructure *s = intervals->pdata[i];
+    guint64 ts = get_uint64 (s, "timestamp");
+
+    if (ts < sample_time (&f, learn + f.rate / 2))
+      continue;
+    g_assert_cmpfloat (get_double (s, "threshold"), ==, threshold);
+    if (ts + get_uint64 (s, "duration") <= anomaly_from) {
+      n_normal++;
+      if (get_double (s, "score") > threshold)
+        n_normal_anomalous++;
+    }
+  }
+  g_ptr_array_unref (intervals);
+  g_assert_cmpuint (n_normal, >=, 20);
+  g_assert_cmpuint (n_normal_anomalous * 10, <=, n_normal);
+
+  starts = filter_messages (msgs, "dae-anomaly-start");
+  g_assert_cmpuint (starts->len, >=, 1);
+  for (i = 0; i < starts->len; i++)
+    g_assert_cmpuint (get_uint64 (starts->pdata[i], "timestamp"), >=,
+        anomaly_from);
+  g_ptr_array_unref (starts);
+  starts = filter_messages (msgs, "dae-learning-done");
+  g_assert_cmpuint (starts->len, ==, 1);
+  g_ptr_array_unref (starts);
+
+  g_ptr_array_unref (msgs);
+  output_clear (&out);
+  fixture_clear (&f);
+}
+
+/* Learns from secs seconds with one epoch; returns the messages up to
+ * dae-learning-done (asserted to come). */
+static GPtrArray *
+learn_quickly (Fixture * f, Output * out, guint secs)
+{
+  GPtrArray *msgs = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_message_unref);
+
+  push_machine (f, out, secs * f->rate, 41, FALSE);
+  g_assert_true (collect_messages (f, msgs, "dae-learning-done"));
+  return msgs;
+}
+
+static gboolean
+emit_save_model (GstElement * element, const gchar * path)
+{
+  gboolean saved = FALSE;
+
+  g_signal_emit_by_name (element, "save-model", path, &saved);
+  return saved;
+}
+
+static void
+test_learn_save (void)
+{
+  Fixture f;
+  Output out = { 0, };
+  gchar *dir = g_dir_make_tmp ("dae-learn-XXXXXX", NULL);
+  gchar *learned_path = g_build_filename (dir, "learned.dae", NULL);
+  gchar *saved_path = g_build_filename (dir, "saved.dae", NULL);
+  gchar *before_path = g_build_filename (dir, "before.dae", NULL);
+  gchar *extra;
+  DaeModel *model = NULL;
+  DaeError error;
+  GPtrArray *msgs;
+  GPtrArray *done;
+  gdouble threshold;
+
+  g_test_summary ("learned-model-file: the learned model is saved before "
+      "dae-learning-done (which names the file) and loads with the learned "
+      "threshold; the save-model action signal saves the scoring model: "
+      "the running default model before learning is done, the learned one "
+      "after");
+  g_assert_nonnull (dir);
+  extra = g_strdup_printf ("learned-model-file=\"%s\"", learned_path);
+  fixture_init_learn (&f, "F32LE", 1, 2, 1, extra);
+  g_free (extra);
+
+  /* before learning: the embedded default model, which is not calibrated */
+  push_machine (&f, &out, f.rate / 10, 40, FALSE);
+  g_assert_true (emit_save_model (f.dae, before_path));
+  g_assert_cmpint (dae_model_load_file (before_path, &model, &error), ==,
+      DAE_OK);
+  g_assert_cmpfloat (dae_model_get_anomaly_threshold (model), <, 0.0f);
+  g_clear_pointer (&model, dae_model_unref);
+
+  msgs = learn_quickly (&f, &out, 2);
+  done = filter_messages (msgs, "dae-learning-done");
+  threshold = get_double (done->pdata[0], "threshold");
+  g_assert_cmpstr (gst_structure_get_string (done->pdata[0], "model-file"),
+      ==, learned_path);
+  g_assert_cmpuint (count_type (msgs, GST_MESSAGE_WARNING), ==, 0);
+  g_ptr_array_unref (done);
+  g_ptr_array_unref (msgs);
+
+  g_assert_cmpint (dae_model_load_file (learned_path, &model, &error), ==,
+      DAE_OK);
+  g_assert_cmpfloat_with_epsilon (dae_model_get_anomaly_threshold (model),
+      threshold, 1e-6 * threshold);
+  g_assert_cmpuint (dae_model_get_sample_rate (model), ==, LEARN_RATE);
+  g_assert_nonnull (strstr (dae_model_get_info (model), "learned online"));
+  g_clear_pointer (&model, dae_model_unref);
+
+  g_assert_true (emit_save_model (f.dae, saved_path));
+  g_assert_cmpint (dae_model_load_file (saved_path, &model, &error), ==,
+      DAE_OK);
+  g_assert_cmpfloat_with_epsilon (dae_model_get_anomaly_threshold (model),
+      threshold, 1e-6 * threshold);
+  g_clear_pointer (&model, dae_model_unref);
+
+  output_clear (&out);
+  fixture_clear (&f);
+  g_unlink (learned_path);
+  g_unlink (saved_path);
+  g_unlink (before_path);
+  g_rmdir (dir);
+  g_free (learned_path);
+  g_free (saved_path);
+  g_free (before_path);
+  g_free (dir);
+}
+
+/* The one warning message in msgs: a RESOURCE error naming path. */
+static void
+check_write_warning (GPtrArray * msgs, const gchar * path)
+{
+  GError *err = NULL;
+  gchar *debug = NULL;
+  guint n = 0;
+  guint i;
+
+  for (i = 0; i < msgs->len; i++) {
+    GstMessage *msg = msgs->pdata[i];
+
+    g_assert_cmpint (GST_MESSAGE_TYPE (msg), !=, GST_MESSAGE_ERROR);
+    if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_WARNING)
+      continue;
+    gst_message_parse_warning (msg, &err, &debug);
+    g_assert_true (g_error_matches (err, GST_RESOURCE_ERROR,
+            GST_RESOURCE_ERROR_OPEN_WRITE));
+    g_assert_nonnull (strstr (err->message, path));
+    g_clear_error (&err);
+    g_free (debug);
+    n++;
+  }
+  g_assert_cmpuint (n, ==, 1);
+}
+
+static void
+test_learn_save_unwritable (void)
+{
+  Fixture f;
+  Output out = { 0, };
+  const gchar *path = "/nonexistent-dae-dir/learned.dae";
+  GPtrArray *msgs;
+  GPtrArray *done;
+  gsize n_before;
+
+  g_test_summary ("A learned-model-file that cannot be written (its "
+      "directory does not exist) gives a warning message, not an error: "
+      "dae-learning-done still comes (without model-file), the learned "
+      "model scores and streaming goes on; save-model to such a path "
+      "returns FALSE with a warning");
+  fixture_init_learn (&f, "F32LE", 1, 2, 1,
+      "learned-model-file=/nonexistent-dae-dir/learned.dae");
+  msgs = learn_quickly (&f, &out, 2);
+  check_write_warning (msgs, path);
+  done = filter_messages (msgs, "dae-learning-done");
+  g_assert_cmpuint (done->len, ==, 1);
+  g_assert_null (gst_structure_get_string (done->pdata[0], "model-file"));
+  g_assert_true (isfinite (get_double (done->pdata[0], "threshold")));
+  g_ptr_array_unref (done);
+  g_ptr_array_set_size (msgs, 0);
+
+  n_before = out.n;
+  push_machine (&f, &out, f.rate, 42, FALSE);
+  g_assert_cmpuint (out.n, >, n_before);
+
+  g_assert_false (emit_save_model (f.dae, path));
+  push_eos (&f);
+  pull_all (&f, &out);
+  g_assert_cmpuint (out.n, ==, 3 * f.rate);
+  g_assert_true (out.contiguous);
+  g_assert_true (collect_messages (&f, msgs, NULL));
+  check_write_warning (msgs, path);
+
+  g_ptr_array_unref (msgs);
+  output_clear (&out);
+  fixture_clear (&f);
+}
+
+static void
+test_learn_cancel (void)
+{
+  Fixture f;
+  Output out = { 0, };
+  GPtrArray *msgs = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_message_unref);
+  GPtrArray *done;
+  gint64 start;
+
+  g_test_summary ("Going to NULL while training (1000 epochs) cancels it "
+      "at once: the thread is joined, no dae-learning-done, no leaks "
+      "(GST_TRACERS=leaks); back in PLAYING the element learns again");
+  fixture_init_learn (&f, "F32LE", 1, 2, 1000, "");
+  push_machine (&f, &out, 2 * f.rate, 43, FALSE);
+  /* wait for the first training progress message: the thread is busy */
+  while (TRUE) {
+    GPtrArray *learning;
+    gboolean busy = FALSE;
+    guint i;
+
+    g_assert_true (collect_messages (&f, msgs, "dae-learning"));
+    learning = filter_messages (msgs, "dae-learning");
+    for (i = 0; i < learning->len; i++)
+      busy |= g_strcmp0 (gst_structure_get_string (learning->pdata[i],
+              "phase"), "training") == 0;
+    g_ptr_array_unref (learning);
+    if (busy)
+      break;
+    g_ptr_array_set_size (msgs, 0);
+    g_usleep (10000);
+  }
+
+  start = g_get_monotonic_time ();
+  g_assert_cmpint (gst_element_set_state (f.h->element, GST_STATE_NULL), ==,
+      GST_STATE_CHANGE_SUCCESS);
+  /* about one mini-batch (milliseconds; seconds under valgrind), where
+   * the 1000 epochs would take some 1000 s */
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 60 * G_USEC_PER_SEC);
+  g_ptr_array_set_size (msgs, 0);
+  g_assert_true (collect_messages (&f, msgs, NULL));
+  done = filter_messages (msgs, "dae-learning-done");
+  g_assert_cmpuint (done->len, ==, 0);
+  g_ptr_array_unref (done);
+  output_clear (&out);
+
+  /* and again, to the end */
+  g_object_set (f.dae, "learn-epochs", 1, NULL);
+  g_assert_cmpint (gst_element_set_state (f.h->element, GST_STATE_PLAYING),
+      ==, GST_STATE_CHANGE_SUCCESS);
+  g_assert_true (gst_harness_push_event (f.h,
+          gst_event_new_stream_start ("again")));
+  gst_harness_set_src_caps_str (f.h, "audio/x-raw, format=F32LE, "
+      "layout=interleaved, rate=16000, channels=1");
+  f.pushed = 0;
+  g_ptr_array_unref (msgs);
+  msgs = learn_quickly (&f, &out, 2);
+  done = filter_messages (msgs, "dae-learning-done");
+  g_assert_cmpfloat_with_epsilon (get_double (done->pdata[0],
+          "seconds-of-audio"), 2.0, 1e-9);
+  g_ptr_array_unref (done);
+
+  output_clear (&out);
+  fixture_clear (&f);
+  g_ptr_array_unref (msgs);
+}
+
+static void
+test_learn_eos (void)
+{
+  Fixture f;
+  Output out = { 0, };
+  GPtrArray *msgs = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_message_unref);
+  GPtrArray *done;
+
+  g_test_summary ("A stream that ends before learn-duration: the element "
+      "learns from what came (mono downmix of S16 stereo) and holds EOS "
+      "until dae-learning-done is posted; all samples come out");
+  fixture_init_learn (&f, "S16LE", 2, 10, 1, "");
+  push_machine (&f, &out, 2 * f.rate, 44, FALSE);
+  push_eos (&f);
+  pull_all (&f, &out);
+  g_assert_cmpuint (out.n, ==, 2 * f.rate);
+  g_assert_true (out.contiguous);
+
+  /* already there: no waiting */
+  while (gst_bus_have_pending (f.bus))
+    g_ptr_array_add (msgs, gst_bus_pop (f.bus));
+  done = filter_messages (msgs, "dae-learning-done");
+  g_assert_cmpuint (done->len, ==, 1);
+  g_assert_cmpfloat_with_epsilon (get_double (done->pdata[0],
+          "seconds-of-audio"), 2.0, 1e-9);
+  g_ptr_array_unref (done);
+  check_learning_messages (msgs, 1);
+
+  g_ptr_array_unref (msgs);
+  output_clear (&out);
+  fixture_clear (&f);
+}
+
+static void
+test_learn_flush (void)
+{
+  Fixture f;
+  Output out = { 0, };
+  GPtrArray *msgs = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_message_unref);
+  GPtrArray *done;
+  GstSegment segment;
+
+  g_test_summary ("A flush while collecting keeps what was collected: "
+      "1.5 s, a flush, then 1 s of a 2 s learn-duration learns from 2 s");
+  fixture_init_learn (&f, "F32LE", 1, 2, 1, "");
+  push_machine (&f, &out, f.rate * 3 / 2, 45, FALSE);
+  g_assert_true (gst_harness_push_event (f.h, gst_event_new_flush_start ()));
+  g_assert_true (gst_harness_push_event (f.h, gst_event_new_flush_stop (TRUE)));
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  g_assert_true (gst_harness_push_event (f.h,
+          gst_event_new_segment (&segment)));
+  f.pushed = 0;
+  push_machine (&f, &out, f.rate, 46, FALSE);
+  g_assert_true (collect_messages (&f, msgs, "dae-learning-done"));
+  check_learning_messages (msgs, 1);
+  done = filter_messages (msgs, "dae-learning-done");
+  g_assert_cmpfloat_with_epsilon (get_double (done->pdata[0],
+          "seconds-of-audio"), 2.0, 1e-9);
+  g_ptr_array_unref (done);
+
+  g_ptr_array_unref (msgs);
+  output_clear (&out);
+  fixture_clear (&f);
+}
+
+/* How many of the warnings in msgs have this domain and code. */
+static guint
+count_warnings (GPtrArray * msgs, GQuark domain, gint code)
+{
+  guint n = 0;
+  guint i;
+
+  for (i = 0; i < msgs->len; i++) {
+    GstMessage *msg = msgs->pdata[i];
+    GError *err = NULL;
+
+    if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_WARNING)
+      continue;
+    gst_message_parse_warning (msg, &err, NULL);
+    n += g_error_matches (err, domain, code);
+    g_clear_error (&err);
+  }
+  return n;
+}
+
+static void
+test_learn_too_little (void)
+{
+  Fixture f;
+  Output out = { 0, };
+  GPtrArray *msgs = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_message_unref);
+  GPtrArray *done;
+  GstSegment segment;
+  guint i;
+
+  g_test_summary ("Too little audio: a stream of 0.5 s ends with a "
+      "warning and no training; three 0.4 s stretches split by flushes "
+      "(each too short for a training sequence) make the training fail "
+      "with a warning, after which the configured model scores again "
+      "(threshold from the property); never an error");
+  fixture_init_learn (&f, "F32LE", 1, 10, 1, "");
+  push_machine (&f, &out, f.rate / 2, 47, FALSE);
+  push_eos (&f);
+  pull_all (&f, &out);
+  g_assert_cmpuint (out.n, ==, f.rate / 2);
+  g_assert_true (collect_messages (&f, msgs, NULL));
+  g_assert_cmpuint (count_warnings (msgs, GST_STREAM_ERROR,
+          GST_STREAM_ERROR_FAILED), ==, 1);
+  g_assert_cmpuint (count_type (msgs, GST_MESSAGE_ERROR), ==, 0);
+  done = filter_messages (msgs, "dae-learning-done");
+  g_assert_cmpuint (done->len, ==, 0);
+  g_ptr_array_unref (done);
+  output_clear (&out);
+  fixture_clear (&f);
+  g_ptr_array_set_size (msgs, 0);
+
+  fixture_init_learn (&f, "F32LE", 1, 1, 1, "anomaly-threshold=0");
+  for (i = 0; i < 3; i++) {
+    push_machine (&f, &out, f.rate * 4 / 10, 48 + i, FALSE);
+    g_assert_true (gst_harness_push_event (f.h, gst_event_new_flush_start ()));
+    g_assert_true (gst_harness_push_event (f.h,
+            gst_event_new_flush_stop (TRUE)));
+    gst_segment_init (&segment, GST_FORMAT_TIME);
+    g_assert_true (gst_harness_push_event (f.h,
+            gst_event_new_segment (&segment)));
+    f.pushed = 0;
+  }
+  push_eos (&f);
+  g_assert_true (collect_messages (&f, msgs, NULL));
+  g_assert_cmpuint (count_warnings (msgs, GST_LIBRARY_ERROR,
+          GST_LIBRARY_ERROR_FAILED), ==, 1);
+  g_assert_cmpuint (count_type (msgs, GST_MESSAGE_ERROR), ==, 0);
+  done = filter_messages (msgs, "dae-learning-done");
+  g_assert_cmpuint (done->len, ==, 0);
+  g_ptr_array_unref (done);
+
+  /* learning is over: threshold 0 from the property makes anomalies */
+  g_ptr_array_set_size (msgs, 0);
+  g_assert_true (gst_harness_push_event (f.h, gst_event_new_flush_start ()));
+  g_assert_true (gst_harness_push_event (f.h, gst_event_new_flush_stop (TRUE)));
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  g_assert_true (gst_harness_push_event (f.h,
+          gst_event_new_segment (&segment)));
+  f.pushed = 0;
+  push_machine (&f, &out, f.rate, 52, FALSE);
+  g_assert_true (collect_messages (&f, msgs, "dae-anomaly-start"));
+
+  g_ptr_array_unref (msgs);
+  output_clear (&out);
+  fixture_clear (&f);
+}
+
 static void
 test_properties (void)
 {
@@ -1498,6 +2222,9 @@ test_properties (void)
   gboolean meta;
   guint64 interval;
   guint64 hold;
+  guint64 learn_duration;
+  guint learn_epochs;
+  gchar *learned;
 
   g_test_summary ("Defaults as documented; every property reads back");
   g_object_get (e, "model-file", &model_file, "attenuation-limit", &limit,
@@ -1532,6 +2259,20 @@ test_properties (void)
   g_assert_cmpuint (hold, ==, GST_MSECOND);
   g_assert_false (meta);
   g_free (model_file);
+
+  g_object_get (e, "learn-duration", &learn_duration, "learn-epochs",
+      &learn_epochs, "learned-model-file", &learned, NULL);
+  g_assert_cmpuint (learn_duration, ==, 0);
+  g_assert_cmpuint (learn_epochs, ==, 20);
+  g_assert_null (learned);
+  g_object_set (e, "learn-duration", 60 * GST_SECOND, "learn-epochs", 5,
+      "learned-model-file", "m.dae", NULL);
+  g_object_get (e, "learn-duration", &learn_duration, "learn-epochs",
+      &learn_epochs, "learned-model-file", &learned, NULL);
+  g_assert_cmpuint (learn_duration, ==, 60 * GST_SECOND);
+  g_assert_cmpuint (learn_epochs, ==, 5);
+  g_assert_cmpstr (learned, ==, "m.dae");
+  g_free (learned);
   gst_object_unref (e);
 }
 
@@ -1581,6 +2322,17 @@ main (int argc, char **argv)
       test_messages_interval);
   g_test_add_func ("/element/daedenoise/messages/anomaly-start-end",
       test_anomaly_start_end);
+  DAE_TEST_ADD_SLOW_FUNC ("/element/daedenoise/learn/complete",
+      test_learn_complete);
+  DAE_TEST_ADD_SLOW_FUNC ("/element/daedenoise/learn/save", test_learn_save);
+  DAE_TEST_ADD_SLOW_FUNC ("/element/daedenoise/learn/save-unwritable",
+      test_learn_save_unwritable);
+  DAE_TEST_ADD_SLOW_FUNC ("/element/daedenoise/learn/cancel",
+      test_learn_cancel);
+  DAE_TEST_ADD_SLOW_FUNC ("/element/daedenoise/learn/eos", test_learn_eos);
+  DAE_TEST_ADD_SLOW_FUNC ("/element/daedenoise/learn/flush", test_learn_flush);
+  g_test_add_func ("/element/daedenoise/learn/too-little-audio",
+      test_learn_too_little);
 
   ret = g_test_run ();
   gst_deinit ();

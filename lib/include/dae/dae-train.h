@@ -88,8 +88,12 @@ typedef enum
  * @reverb_probability: chance of synthetic reverberation on the speech
  * @clip_probability: chance of clipping the mixture
  * @corruption: std of the Gaussian noise added to the normalised input
- *   features (anomaly; a few per cent of (frame, band) values are also
- *   dropped to 0)
+ *   features (anomaly)
+ * @dropout: share of the (frame, band) input values that are replaced by
+ *   0, the band's mean, without noise (anomaly), [0, 0.9]: the
+ *   network learns to infer a band from the others and from the past, so a
+ *   band that deviates from what the rest of the spectrum implies is not
+ *   reproduced
  * @gain_weight: weight of the clean-frame (gain) loss; must be 0 for the
  *   anomaly recipe
  * @recon_weight: weight of the reconstruction loss; > 0 for the anomaly
@@ -98,6 +102,10 @@ typedef enum
  *   has no voice-activity head; must be 0 for the anomaly recipe
  * @threshold_quantile: quantile of held-out normal frame scores used as the
  *   anomaly threshold (anomaly recipe), (0, 1)
+ * @alarm_hold_seconds: hold time (as #DaeScorer's hold_frames, in seconds;
+ *   daedenoise's anomaly-hold) with which the expected false alarms per
+ *   hour are counted on the held-out normal audio (anomaly recipe), 0 to
+ *   3600; 0 counts every frame that crosses the threshold
  *
  * Fill with dae_train_config_init(); zero is never silently a default.
  */
@@ -123,11 +131,37 @@ typedef struct
   double reverb_probability;
   double clip_probability;
   double corruption;
+  double dropout;
   double gain_weight;
   double recon_weight;
   double vad_weight;
   double threshold_quantile;
+  double alarm_hold_seconds;
 } DaeTrainConfig;
+
+/**
+ * dae_model_config_init_for_recipe:
+ * @config: (out caller-allocates) the config to fill
+ * @sample_rate: sample rate in Hz
+ * @recipe: what the model is for
+ *
+ * Fills @config with the architecture suited to @recipe.  For
+ * %DAE_RECIPE_DENOISE that is dae_model_config_init().  For
+ * %DAE_RECIPE_ANOMALY (machine sound) it is a predictive model
+ * (#DaeModelConfig.predictive: each frame is predicted from the ones
+ * before, so missing, extra or late events score as well as unusual
+ * spectra; the GRUs carry the temporal context, so frames are not
+ * stacked) on a 128 ms window (at most 16384 samples) with a 4 times
+ * shorter hop, 32 ms up to 128 kHz (the frequency resolution,
+ * 7.8 Hz at 16 kHz, separates the sidebands of rotating-machine tones; the
+ * latency of 96 ms matters little for monitoring), 128 bands from 20 Hz
+ * to 0.47 * @sample_rate (the low shaft and mains harmonics up to the high
+ * bearing resonances), layers of 128 units with a 24-unit bottleneck; no
+ * voice-activity head.
+ */
+DAE_API void            dae_model_config_init_for_recipe (DaeModelConfig *config,
+                                                       unsigned sample_rate,
+                                                       DaeRecipe recipe);
 
 /**
  * dae_train_config_init:
@@ -258,7 +292,11 @@ DAE_API DaeStatus       dae_trainer_run_epoch         (DaeTrainer *trainer,
  * augmentation settings and, for the anomaly recipe, how the threshold was
  * calibrated: the threshold_quantile quantile of the frame scores
  * (#DaeFrameResult.score, through a #DaeProcessor) of the held-out normal
- * audio.  Before the first epoch the initial weights are used.  The trainer
+ * audio, and the expected false alarms per hour (anomaly starts of a
+ * #DaeScorer with a hold of alarm_hold_seconds on that audio), which are
+ * also stored as the model's #DaeAnomalyCalibration
+ * (dae_model_get_anomaly_calibration()).  Before the first epoch the
+ * initial weights are used.  The trainer
  * must be prepared (%DAE_ERROR_INVALID_ARGUMENT otherwise).
  */
 DAE_API DaeStatus       dae_trainer_get_model         (DaeTrainer *trainer,

@@ -157,6 +157,10 @@ typedef struct DaeModel DaeModel;
  *   half of it (so overlap-add reconstructs perfectly)
  * @n_bands: number of perceptual bands (network input/output width),
  *   2 to %DAE_MAX_BANDS
+ * @band_min_hz: centre of the lowest band in Hz, >= 0 and below
+ *   @band_max_hz; the bands are ERB-spaced from @band_min_hz to
+ *   @band_max_hz (dae_band_layout_erb())
+ * @band_max_hz: centre of the highest band in Hz, below sample_rate / 2
  * @enc_dense: width of the encoder's dense layer, 1 to 1024
  * @enc_gru: width of the encoder's GRU, 1 to 1024
  * @bottleneck: width of the bottleneck dense layer, 1 to 1024
@@ -165,6 +169,12 @@ typedef struct DaeModel DaeModel;
  * @gain_skip: non-zero if the clean-frame (gain) head also sees the input
  *   features (a skip connection that helps denoising; the reconstruction
  *   head never sees it)
+ * @predictive: non-zero for a predictive model (anomaly recipe): the
+ *   network's input at frame t is the features of frame t - 1, so the
+ *   reconstruction head predicts each frame from the ones before it and the
+ *   anomaly score measures how unexpected the frame is (an event that is
+ *   missing, extra or late, not only an unusual spectrum).  The clean-frame
+ *   gains then lag one frame: such a model scores, it does not denoise.
  *
  * The architecture of a model.  Fill with dae_model_config_init() and change
  * what you need; zero is never silently taken as a default.
@@ -175,12 +185,15 @@ typedef struct
   size_t window_samples;
   size_t hop_samples;
   size_t n_bands;
+  float band_min_hz;
+  float band_max_hz;
   size_t enc_dense;
   size_t enc_gru;
   size_t bottleneck;
   size_t dec_gru;
   int has_vad;
   int gain_skip;
+  int predictive;
 } DaeModelConfig;
 
 /**
@@ -189,7 +202,8 @@ typedef struct
  * @sample_rate: sample rate in Hz
  *
  * Fills @config with the defaults for @sample_rate: a 20 ms window and a
- * 10 ms hop (rounded to samples), 32 bands and a small network.
+ * 10 ms hop (rounded to samples), 32 bands from 50 Hz to
+ * min (0.45 * @sample_rate, 20000) Hz and a small network.
  */
 DAE_API void            dae_model_config_init         (DaeModelConfig *config,
                                                        unsigned sample_rate);
@@ -294,7 +308,9 @@ DAE_API void            dae_model_unref               (DaeModel *model);
 /**
  * dae_model_get_config:
  * @model: a model
- * @config: (out caller-allocates) receives the model's architecture
+ * @config: (out caller-allocates) receives the model's architecture; for a
+ *   model read from a file, band_min_hz and band_max_hz are its first and
+ *   last stored band centres (dae_model_get_band_centers() gives them all)
  */
 DAE_API void            dae_model_get_config          (const DaeModel *model,
                                                        DaeModelConfig *config);
@@ -332,6 +348,59 @@ DAE_API const float *   dae_model_get_band_centers    (const DaeModel *model);
  *   #DaeFrameResult), or a negative value if the model is not calibrated.
  */
 DAE_API float           dae_model_get_anomaly_threshold (const DaeModel *model);
+
+/**
+ * dae_model_get_band_error_scale:
+ * Returns: (transfer none) n_bands positive divisors applied to the
+ *   squared reconstruction error of each band before it becomes a band
+ *   error and the frame score (see #DaeFrameResult); all 1 unless the
+ *   anomaly trainer calibrated them (the mean error of held-out normal
+ *   audio per band, so that a band that is hard to predict even when the
+ *   machine is normal does not dominate the score).  Valid as long as
+ *   @model.
+ */
+DAE_API const float *   dae_model_get_band_error_scale (const DaeModel *model);
+
+/**
+ * DaeAnomalyCalibration:
+ * @threshold: the calibrated frame-score threshold, as
+ *   dae_model_get_anomaly_threshold(); negative if not calibrated
+ * @quantile: the threshold is this quantile of the frame scores of
+ *   held-out normal audio, in (0, 1); 0 if unknown (not calibrated, or a
+ *   model file older than format 1.1)
+ * @false_alarms_per_hour: the expected false-alarm rate: anomaly starts per
+ *   hour that a #DaeScorer with @threshold, a hold of @hold_seconds and no
+ *   smoothing raised on that held-out normal audio (>= 0); valid only when
+ *   @quantile > 0.  With few held-out minutes this is a coarse estimate:
+ *   when no alarm was seen, the 95 % upper bound is 3 / (@held_out_seconds
+ *   / 3600) per hour.
+ * @held_out_seconds: duration of the held-out normal audio scored, in
+ *   seconds (>= 0)
+ * @hold_seconds: the hold used when counting alarms, in seconds (>= 0)
+ *
+ * How a model's anomaly threshold was calibrated (anomaly recipe).
+ */
+typedef struct
+{
+  float threshold;
+  float quantile;
+  float false_alarms_per_hour;
+  float held_out_seconds;
+  float hold_seconds;
+} DaeAnomalyCalibration;
+
+/**
+ * dae_model_get_anomaly_calibration:
+ * @model: a model
+ * @calibration: (out caller-allocates) receives how the threshold was
+ *   calibrated
+ *
+ * Returns: non-zero if @model has a calibrated threshold with a known
+ *   calibration (@calibration->quantile > 0), else 0 (the fields are still
+ *   filled: threshold as stored, the others 0).
+ */
+DAE_API int             dae_model_get_anomaly_calibration (const DaeModel *model,
+                                                       DaeAnomalyCalibration *calibration);
 
 /**
  * dae_model_get_info:
@@ -410,11 +479,15 @@ typedef struct DaeProcessor DaeProcessor;
 
 /**
  * DaeFrameResult:
- * @score: anomaly score of the frame: mean over bands of the squared error
- *   between the reconstruction head's output and the normalised input
- *   features (>= 0, finite; larger = less like the training data)
+ * @score: anomaly score of the frame: the mean of @band_errors (>= 0,
+ *   finite; larger = less like the training data)
  * @n_bands: length of the arrays below
- * @band_errors: (transfer none) per-band squared reconstruction error
+ * @band_errors: (transfer none) per band, the squared error between the
+ *   reconstruction head's output and the normalised input features,
+ *   divided by the model's error scale for the band
+ *   (dae_model_get_band_error_scale(): for a calibrated anomaly model the
+ *   mean error of held-out normal audio in that band, so that about 1 is a
+ *   normal error in every band; 1 for other models)
  * @band_gains: (transfer none) per-band gain applied (after the attenuation
  *   limit), linear, in [0, 1]
  * @gain_db: mean applied band gain in dB (<= 0)
