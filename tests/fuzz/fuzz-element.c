@@ -46,10 +46,14 @@ typedef struct
   GstBus *bus;
   FuzzInput in;
 
-  /* the caps last set */
+  /* the caps last set (the input's format) */
   gboolean s16;
   guint channels;
   gint rate;
+  /* the output's format: that of the caps the element last accepted (it
+   * keeps its configuration when it refuses caps, and drains in it) */
+  gboolean out_s16;
+  guint out_channels;
 
   /* samples per channel since the last flush */
   guint64 in_samples;
@@ -87,6 +91,12 @@ run_bpf (const Run * run)
   return run->channels * (run->s16 ? 2 : 4);
 }
 
+static gsize
+run_out_bpf (const Run * run)
+{
+  return run->out_channels * (run->out_s16 ? 2 : 4);
+}
+
 static void
 check_meta (GstBuffer * buf)
 {
@@ -115,14 +125,14 @@ pull_all (Run * run)
     gsize n;
 
     g_assert_true (gst_buffer_map (buf, &map, GST_MAP_READ));
-    g_assert_cmpuint (map.size % run_bpf (run), ==, 0);
-    n = map.size / run_bpf (run);
+    g_assert_cmpuint (map.size % run_out_bpf (run), ==, 0);
+    n = map.size / run_out_bpf (run);
     g_assert_cmpuint (n, >, 0);
-    if (!run->s16) {
+    if (!run->out_s16) {
       const gfloat *x = (const gfloat *) map.data;
       gsize i;
 
-      for (i = 0; i < n * run->channels; i++)
+      for (i = 0; i < n * run->out_channels; i++)
         g_assert_true (isfinite (x[i]));
     }
     gst_buffer_unmap (buf, &map);
@@ -201,6 +211,25 @@ check_messages (Run * run)
   }
 }
 
+/* The output format: the caps on the harness's sink pad, which refused caps
+ * never reach. */
+static void
+update_out_format (Run * run)
+{
+  GstCaps *caps = gst_pad_get_current_caps (run->h->sinkpad);
+  GstAudioInfo info;
+
+  if (caps != NULL && gst_audio_info_from_caps (&info, caps)) {
+    run->out_s16 = GST_AUDIO_INFO_FORMAT (&info) == GST_AUDIO_FORMAT_S16LE;
+    run->out_channels = GST_AUDIO_INFO_CHANNELS (&info);
+  } else {
+    run->out_s16 = run->s16;
+    run->out_channels = run->channels;
+  }
+  if (caps != NULL)
+    gst_caps_unref (caps);
+}
+
 static void
 set_caps (Run * run, guint8 b)
 {
@@ -224,6 +253,7 @@ set_caps (Run * run, guint8 b)
   run->s16 = s16;
   run->channels = channels;
   run->rate = rate;
+  update_out_format (run);
 }
 
 static void

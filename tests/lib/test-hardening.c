@@ -1244,7 +1244,8 @@ main (int argc, char **argv)
   g_test_add_func ("/hardening/no-memory/constructors",
       test_no_memory_constructors);
   g_test_add_func ("/hardening/no-memory/model-io", test_no_memory_model_io);
-  DAE_TEST_ADD_SLOW_FUNC ("/hardening/no-memory/trainer", test_no_memory_trainer);
+  DAE_TEST_ADD_SLOW_FUNC ("/hardening/no-memory/trainer",
+      test_no_memory_trainer);
   g_test_add_func ("/hardening/allocation-bound/valid-models",
       test_allocation_bound_valid);
   g_test_add_func ("/hardening/allocation-bound/hostile-headers",
