@@ -6,7 +6,8 @@
 # as fast as possible over SECONDS of audio, and the same pipeline without
 # daedenoise; the element's real-time factor is the difference in process
 # CPU time (user + system) divided by the audio duration.  One OpenBLAS
-# thread.
+# thread.  Also the peak resident memory (maximum RSS) of both runs and
+# its difference: what the element adds to a gst-launch-1.0 process.
 #
 # Env: SECONDS_OF_AUDIO (default 60), BUILD (default ./build),
 #      MODEL_FILE (optional: benchmark this model instead of the defaults).
@@ -23,13 +24,14 @@ if [ -n "${MODEL_FILE:-}" ]; then
 fi
 
 cpu_of () {
-  # prints user+sys CPU seconds of the command
-  /usr/bin/env time -f "%U %S" -o /tmp/dae-bench-time.$$ "$@" >/dev/null 2>&1
-  awk '{ printf "%.3f", $1 + $2 }' /tmp/dae-bench-time.$$
+  # prints user+sys CPU seconds and the maximum RSS in kB of the command
+  /usr/bin/env time -f "%U %S %M" -o /tmp/dae-bench-time.$$ "$@" >/dev/null 2>&1
+  awk '{ printf "%.3f %d", $1 + $2, $3 }' /tmp/dae-bench-time.$$
   rm -f /tmp/dae-bench-time.$$
 }
 
-printf "%-6s %-3s %-9s %-9s %-8s\n" rate ch cpu_s base_s rtf
+printf "%-6s %-3s %-9s %-9s %-8s %-10s %-10s %-8s\n" rate ch cpu_s base_s rtf \
+  rss_kB base_kB added_MB
 for rate in 16000 48000; do
   for ch in 1 2; do
     spb=$((rate / 100))
@@ -39,7 +41,13 @@ for rate in 16000 48000; do
     with=$(cpu_of gst-launch-1.0 -q $src ! daedenoise $model_prop ! fakesink sync=false)
     # shellcheck disable=SC2086
     base=$(cpu_of gst-launch-1.0 -q $src ! fakesink sync=false)
-    rtf=$(awk -v a="$with" -v b="$base" -v s="$AUDIO_S" 'BEGIN { printf "%.5f", (a - b) / s }')
-    printf "%-6s %-3s %-9s %-9s %-8s\n" "$rate" "$ch" "$with" "$base" "$rtf"
+    with_cpu=${with% *}
+    with_rss=${with#* }
+    base_cpu=${base% *}
+    base_rss=${base#* }
+    rtf=$(awk -v a="$with_cpu" -v b="$base_cpu" -v s="$AUDIO_S" 'BEGIN { printf "%.5f", (a - b) / s }')
+    added=$(awk -v a="$with_rss" -v b="$base_rss" 'BEGIN { printf "%.1f", (a - b) / 1024 }')
+    printf "%-6s %-3s %-9s %-9s %-8s %-10s %-10s %-8s\n" "$rate" "$ch" \
+      "$with_cpu" "$base_cpu" "$rtf" "$with_rss" "$base_rss" "$added"
   done
 done
