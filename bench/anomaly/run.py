@@ -325,6 +325,10 @@ def main():
     ap.add_argument("--reuse", action="store_true",
                     help="reuse trained dae models in OUT/models")
     args = ap.parse_args()
+    # dae-score reads the paths of an @list relative to the list's folder
+    args.data = os.path.abspath(args.data)
+    args.out = os.path.abspath(args.out)
+    args.build = os.path.abspath(args.build)
 
     with open(os.path.join(args.data, "manifest.json")) as f:
         manifest = json.load(f)
