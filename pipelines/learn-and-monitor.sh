@@ -16,7 +16,7 @@
 #             SRC="audiotestsrc num-buffers=… wave=…" and a short LEARN)
 #   SINK      sink description (default fakesink)
 #   LEARN     learn-duration in ns (default 60 s)
-#   EPOCHS    learn-epochs, the training budget (default 20, about 1 s of
+#   EPOCHS    learn-epochs, the training budget (default 20, up to about 25 s of
 #             CPU each)
 #   OUT       learned-model-file (default machine.dae)
 #   INTERVAL  interval between dae-anomaly messages in ns (default 1 s)

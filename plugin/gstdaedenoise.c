@@ -86,13 +86,16 @@
  *    new clip (the trainer never sees a splice).
  * 2. Training: a background thread (at a lower scheduling priority; the
  *    OpenBLAS thread count is left alone) trains an anomaly model on it
- *    with libdae's trainer (the anomaly recipe: a denoising autoencoder of
- *    the band features; at most #GstDaeDenoise:learn-epochs epochs, about
- *    a second of CPU each), holding out the last 10 to 25 % (at least 2 s
- *    where possible) to calibrate the threshold: the 0.99 quantile of its
- *    frame scores.  The model has the architecture of the configured model
- *    if that is an anomaly model (it has a calibrated threshold), else
- *    libdae's default, and always the configured model's window and hop.
+ *    with libdae's trainer and the anomaly recipe, the same training as
+ *    `dae-train anomaly` (at most #GstDaeDenoise:learn-epochs epochs, up
+ *    to about 25 s of CPU each), holding out the last 10 to 25 % (at least
+ *    2 s where possible) to calibrate the threshold: the 0.99 quantile of
+ *    its frame scores.  The model has the architecture of the configured
+ *    model if that is an anomaly model (it has a calibrated threshold),
+ *    else the machine-sound layout `dae-train anomaly` uses by default: a
+ *    predictive model of 128 bands on a 128 ms window with a 32 ms hop.
+ *    So learn at least 10 s (a minute is better): the last part, held out,
+ *    must hold a few dozen of those frames.
  * 3. Scoring: at the next hop boundary after training, the streaming
  *    thread (which only ever try-locks the hand-over) starts scoring the
  *    mono downmix with the learned model, with its calibrated threshold
@@ -103,9 +106,12 @@
  *    counts and timestamps are unaffected.  The interval in progress is
  *    posted at the switch; `scores` then holds the downmix's score for
  *    every channel and `band-errors` has the learned model's bands.  The
- *    learned model's first window / hop frames after the switch (and
- *    after every flush or discontinuity) are reported but not given to the
- *    anomaly debouncer, as in the calibration.
+ *    learned model runs on its own hops: every element hop reports the
+ *    score of its latest frame, which ends up to one learned hop (plus
+ *    its window minus the element's) before the hop's audio.  Its first
+ *    window after the switch (and after every flush or discontinuity) is
+ *    reported but not given to the anomaly debouncer, as in the
+ *    calibration.
  *
  * The learned model is saved to #GstDaeDenoise:learned-model-file if set,
  * and the #GstDaeDenoise::save-model action signal saves it on request;
@@ -250,13 +256,22 @@ GST_DEBUG_CATEGORY_STATIC (dae_denoise_debug);
 /* Flushes, discontinuities and gaps split the capture into clips; beyond
  * this many the rest is spliced onto the last clip. */
 #define MAX_LEARN_CLIPS 256
-/* The training budget per epoch: mini-batches of short sequences train
- * this small network best per CPU second (about 1 s of CPU per epoch on
- * one core, at 16 and 48 kHz alike). */
-#define LEARN_STEPS_PER_EPOCH 100
-#define LEARN_BATCH_SIZE 16
-#define LEARN_SEQUENCE_FRAMES 50
+/* The training budget per epoch: the anomaly recipe's mini-batches (32
+ * sequences of at most 100 frames, as `dae-train anomaly`), as many as
+ * make LEARN_PASSES passes over the training audio, 10 to 100 of them (100
+ * is dae-train's epoch: about 25 s of CPU on one core for the machine
+ * layout, reached from about 50 s of audio).  Sequences are shortened
+ * (to no fewer than 8 frames) when the held-out audio is shorter, so that
+ * it can still validate and calibrate. */
+#define LEARN_PASSES 200
+#define LEARN_MIN_STEPS 10
+#define LEARN_MAX_STEPS 100
+#define LEARN_SEQUENCE_FRAMES 100
+#define LEARN_MIN_SEQUENCE_FRAMES 8
 #define LEARN_VALIDATION_SEQUENCES 32
+/* The trainer runs each sequence through a few hops more than the window
+ * before its frames count (lib/src/train.c); this many are kept free. */
+#define LEARN_SEQUENCE_WARMUP_HOPS 8
 /* Held out for calibration: at least this much audio, 10 to 25 % of it. */
 #define LEARN_VALIDATION_SECONDS 2.0
 #define LEARN_VALIDATION_MIN_FRACTION 0.1
@@ -328,12 +343,23 @@ typedef struct
   gboolean anomaly_meta;
 } Settings;
 
-/* What the training thread hands to the streaming thread. */
+/* What the training thread hands to the streaming thread.  The learned
+ * model has its own framing (the machine-sound layout: a longer window and
+ * hop than a speech model's), so the streaming thread gathers the mono
+ * downmix into hops of the learned model's size in score_in; every
+ * element hop reports the score and band errors of the learned model's
+ * latest frame. */
 typedef struct
 {
   DaeModel *model;              /* NULL: learning failed */
   DaeProcessor *proc;           /* scores the mono downmix */
   gdouble threshold;            /* calibrated */
+  gfloat *score_in;             /* hop_samples of the learned model */
+  gsize score_hop;
+  gsize score_fill;             /* samples in score_in */
+  gfloat score;                 /* the latest frame's score, 0 before one */
+  gfloat band_errors[DAE_MAX_BANDS];    /* and its band errors */
+  gsize n_bands;
 } LearnResult;
 
 /* The training thread's input; the thread only reads it. */
@@ -453,7 +479,6 @@ struct _GstDaeDenoise
   GThread *learn_thread;
   LearnJob *learn_job;
   LearnResult *learned;         /* taken from the thread; scoring with it */
-  gfloat *score_in;             /* hop: mono downmix for the learned model */
   gsize score_warmup;           /* frames not yet given to the scorer */
   gdouble msg_band_n;           /* band-error vectors in band_error_acc */
 
@@ -508,6 +533,7 @@ static void learn_clear (GstDaeDenoise * self);
 static void learn_wake (GstDaeDenoise * self, gboolean cancel);
 static void learn_mark_clip_end (GstDaeDenoise * self);
 static gsize learned_warmup_frames (GstDaeDenoise * self);
+static void learned_reset (GstDaeDenoise * self);
 
 /* ------------------------------------------------------------------------ */
 /* Embedded default models: loaded once per process, immutable, shared.     */
@@ -814,18 +840,19 @@ gst_dae_denoise_class_init (GstDaeDenoiseClass * klass)
   /**
    * GstDaeDenoise:learn-epochs:
    *
-   * The training budget of online learning: at most this many epochs of
-   * 100 mini-batches (16 sequences of 50 frames each); fewer if the
-   * validation loss stops improving for 8 epochs.  One epoch takes about
-   * one second of CPU on one core.  Can only be set in the NULL and READY
-   * states.
+   * The training budget of online learning: at most this many epochs;
+   * fewer if the validation loss stops improving for 8 epochs.  An epoch
+   * is at most 100 mini-batches of 32 sequences of 100 frames, as
+   * `dae-train anomaly`'s (fewer and shorter for less than about 50 s of
+   * audio): about 25 s of CPU on one core from a minute of audio, a few
+   * seconds from 10 s.  Can only be set in the NULL and READY states.
    *
    * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_LEARN_EPOCHS,
       g_param_spec_uint ("learn-epochs", "Learn Epochs",
-          "Most training epochs for online learning (about 1 s of CPU "
-          "each; changeable in NULL and READY only)", 1, MAX_LEARN_EPOCHS,
+          "Most training epochs for online learning (up to about 25 s of "
+          "CPU each; changeable in NULL and READY only)", 1, MAX_LEARN_EPOCHS,
           DEFAULT_LEARN_EPOCHS,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
@@ -1151,7 +1178,6 @@ free_stream_state (GstDaeDenoise * self)
   g_clear_pointer (&self->shared_gains, g_free);
   g_clear_pointer (&self->chan_score_acc, g_free);
   g_clear_pointer (&self->band_error_acc, g_free);
-  g_clear_pointer (&self->score_in, g_free);
   g_clear_pointer (&self->model, dae_model_unref);
   self->channels = 0;
   self->rate = 0;
@@ -1244,7 +1270,6 @@ gst_dae_denoise_setup (GstAudioFilter * filter, const GstAudioInfo * info)
   self->chan_score_acc = g_new0 (gdouble, channels);
   /* a learned model may have another band layout */
   self->band_error_acc = g_new0 (gdouble, DAE_MAX_BANDS);
-  self->score_in = g_new0 (gfloat, self->hop);
   self->applied_limit = NAN;
   self->applied_mix = NAN;
   self->applied_threshold = NAN;
@@ -1315,10 +1340,7 @@ reset_stream (GstDaeDenoise * self)
 
   /* the learned model's processor starts over too; a flush or a
    * discontinuity during collection ends a clip */
-  if (self->learned != NULL && self->learned->proc != NULL) {
-    dae_processor_reset (self->learned->proc);
-    self->score_warmup = learned_warmup_frames (self);
-  }
+  learned_reset (self);
   if (self->learn_state == LEARN_COLLECTING)
     learn_mark_clip_end (self);
 }
@@ -1560,20 +1582,37 @@ learn_result_free (LearnResult * result)
     return;
   dae_processor_free (result->proc);
   dae_model_unref (result->model);
+  g_free (result->score_in);
   g_free (result);
 }
 
-/* Frames a fresh processor of the learned model needs before its scores
- * mean something: a full window. */
+/* Starts the learned model's framing over: a fresh processor, an empty
+ * hop, no frame yet.  Streaming thread (or while stopped). */
+static void
+learned_reset (GstDaeDenoise * self)
+{
+  LearnResult *result = self->learned;
+
+  if (result == NULL || result->proc == NULL)
+    return;
+  dae_processor_reset (result->proc);
+  result->score_fill = 0;
+  result->score = 0.0f;
+  memset (result->band_errors, 0, sizeof (result->band_errors));
+  self->score_warmup = learned_warmup_frames (self);
+}
+
+/* Element hops after a (re)start of the learned model's processor before
+ * its scores mean something: until its first frame with a full window
+ * (the calibration skipped the frames before it too). */
 static gsize
 learned_warmup_frames (GstDaeDenoise * self)
 {
   DaeModel *model = self->learned != NULL ? self->learned->model : NULL;
 
-  if (model == NULL)
+  if (model == NULL || self->hop == 0)
     return 0;
-  return dae_model_get_window_samples (model) /
-      dae_model_get_hop_samples (model);
+  return (dae_model_get_window_samples (model) + self->hop - 1) / self->hop;
 }
 
 /* Posts a dae-learning message.  Any thread, no lock held. */
@@ -1655,6 +1694,29 @@ learn_progress (size_t step, size_t n_steps, double loss, void *user_data)
   return 0;
 }
 
+/* Sets the sequence length and the steps per epoch of config (see
+ * LEARN_PASSES) for n_samples of audio of which validation_fraction is
+ * held out.  Training thread. */
+static void
+learn_budget (const DaeModelConfig * model, gsize n_samples,
+    gdouble validation_fraction, DaeTrainConfig * config)
+{
+  gsize hop = MAX (model->hop_samples, 1);
+  gsize window = model->window_samples;
+  gsize held = (gsize) (validation_fraction * n_samples + 0.5);
+  gsize held_frames = held > window ? (held - window) / hop : 0;
+  gsize train_frames = (n_samples - MIN (held, n_samples)) / hop;
+  gsize steps;
+
+  held_frames -= MIN (held_frames, LEARN_SEQUENCE_WARMUP_HOPS);
+  config->sequence_frames = CLAMP (held_frames, LEARN_MIN_SEQUENCE_FRAMES,
+      LEARN_SEQUENCE_FRAMES);
+  steps = (LEARN_PASSES * train_frames + config->batch_size *
+      config->sequence_frames - 1) / (config->batch_size *
+      config->sequence_frames);
+  config->steps_per_epoch = CLAMP (steps, LEARN_MIN_STEPS, LEARN_MAX_STEPS);
+}
+
 /* Trains and calibrates a model on the job's audio.  Returns it, or NULL
  * with *message set on failure (NULL and no message when cancelled).
  * Training thread. */
@@ -1678,12 +1740,11 @@ learn_train (LearnJob * job, guint * epochs_done, gdouble * best_loss,
   dae_train_config_init (&config, DAE_RECIPE_ANOMALY);
   config.seed = LEARN_SEED;
   config.max_epochs = job->epochs;
-  config.steps_per_epoch = LEARN_STEPS_PER_EPOCH;
-  config.batch_size = LEARN_BATCH_SIZE;
-  config.sequence_frames = LEARN_SEQUENCE_FRAMES;
   config.validation_sequences = LEARN_VALIDATION_SEQUENCES;
   config.validation_fraction = CLAMP (LEARN_VALIDATION_SECONDS / seconds,
       LEARN_VALIDATION_MIN_FRACTION, LEARN_VALIDATION_MAX_FRACTION);
+  learn_budget (&job->model_config, job->n_samples,
+      config.validation_fraction, &config);
   /* the false-alarm estimate in the calibration uses the element's hold */
   GST_OBJECT_LOCK (self);
   config.alarm_hold_seconds = MIN ((gdouble) self->anomaly_hold / GST_SECOND,
@@ -1770,7 +1831,10 @@ learn_thread_func (gpointer data)
   model = learn_train (job, &epochs_done, &best_loss, &message);
   result = g_new0 (LearnResult, 1);
   if (model != NULL) {
-    status = dae_processor_new (model, &result->proc);
+    result->score_hop = dae_model_get_hop_samples (model);
+    result->score_in = g_try_new0 (gfloat, result->score_hop);
+    status = result->score_in != NULL ?
+        dae_processor_new (model, &result->proc) : DAE_ERROR_NO_MEMORY;
     if (status != DAE_OK) {
       message = g_strdup_printf ("dae_processor_new: %s",
           dae_status_to_string (status));
@@ -1840,18 +1904,17 @@ finished:
 
 /* The learned model's architecture: that of the running model if it is an
  * anomaly model (it has a calibrated threshold), else the library's
- * default at the stream's rate; always with the running model's window
- * and hop, so the scores stay frame-aligned with the audio. */
+ * machine-sound layout at the stream's rate (what `dae-train anomaly`
+ * trains by default; its window and hop are longer than a speech
+ * model's, see score_learned()). */
 static void
 learn_model_config (GstDaeDenoise * self, DaeModelConfig * config)
 {
-  if (self->model_threshold >= 0.0f) {
+  if (self->model_threshold >= 0.0f)
     dae_model_get_config (self->model, config);
-  } else {
-    dae_model_config_init (config, (unsigned) self->learn_rate);
-    config->window_samples = self->learn_window;
-    config->hop_samples = self->learn_hop;
-  }
+  else
+    dae_model_config_init_for_recipe (config, (unsigned) self->learn_rate,
+        DAE_RECIPE_ANOMALY);
   config->has_vad = 0;
 }
 
@@ -1955,11 +2018,12 @@ learn_capture (GstDaeDenoise * self, const guint8 * in, gsize n)
   }
 }
 
-/* Scores the mono downmix of in_hop with the learned model's processor:
- * one frame score for every channel, and the band errors.  Streaming
- * thread. */
+/* Feeds the mono downmix of in_hop to the learned model's processor, one
+ * of its (usually longer) hops at a time, and reports the score and band
+ * errors of its latest frame for this element hop: one frame score for
+ * every channel.  Streaming thread. */
 static void
-score_learned (GstDaeDenoise * self, DaeProcessor * learned,
+score_learned (GstDaeDenoise * self, LearnResult * learned,
     gfloat * frame_score)
 {
   gsize hop = self->hop;
@@ -1974,20 +2038,26 @@ score_learned (GstDaeDenoise * self, DaeProcessor * learned,
 
     for (c = 0; c < self->channels; c++)
       sum += self->in_hop[c * hop + i];
-    self->score_in[i] = sum * scale;
+    learned->score_in[learned->score_fill++] = sum * scale;
+    if (learned->score_fill < learned->score_hop)
+      continue;
+    learned->score_fill = 0;
+    /* the processor zeroes non-finite input itself */
+    if (dae_processor_process (learned->proc, learned->score_in,
+            learned->score_in, &result) != DAE_OK) {
+      GST_ERROR_OBJECT (self, "scoring with the learned model failed");
+      continue;
+    }
+    learned->score = result.score;
+    learned->n_bands = MIN (result.n_bands, DAE_MAX_BANDS);
+    memcpy (learned->band_errors, result.band_errors,
+        learned->n_bands * sizeof (gfloat));
   }
-  /* the processor zeroes non-finite input itself */
-  if (dae_processor_process (learned, self->score_in, self->score_in,
-          &result) != DAE_OK) {
-    GST_ERROR_OBJECT (self, "scoring with the learned model failed");
-    *frame_score = 0.0f;
-    return;
-  }
-  *frame_score = result.score;
+  *frame_score = learned->score;
   for (c = 0; c < self->channels; c++)
-    self->chan_score_acc[c] += result.score;
-  for (b = 0; b < result.n_bands && b < DAE_MAX_BANDS; b++)
-    self->band_error_acc[b] += result.band_errors[b];
+    self->chan_score_acc[c] += learned->score;
+  for (b = 0; b < learned->n_bands; b++)
+    self->band_error_acc[b] += learned->band_errors[b];
   self->msg_band_n += 1.0;
 }
 
@@ -2006,8 +2076,7 @@ learn_install (GstDaeDenoise * self, const Settings * s, LearnResult * result)
     self->learn_state = LEARN_OFF;
   } else {
     self->learn_state = LEARN_DONE;
-    dae_processor_reset (result->proc);
-    self->score_warmup = learned_warmup_frames (self);
+    learned_reset (self);
     GST_INFO_OBJECT (self, "scoring with the learned model from output "
         "sample %" G_GUINT64_FORMAT ", threshold %g", self->samples_out,
         result->threshold);
@@ -2166,7 +2235,7 @@ process_hop (GstDaeDenoise * self, const Settings * s, BufferStats * stats)
   gsize hop = self->hop;
   gfloat frame_score = 0.0f;
   gboolean link = s->link_channels && self->channels > 1;
-  DaeProcessor *learned;
+  LearnResult *learned;
   DaeAnomalyEvent event;
   gboolean push = TRUE;
   gfloat smoothed;
@@ -2175,7 +2244,8 @@ process_hop (GstDaeDenoise * self, const Settings * s, BufferStats * stats)
 
   if (self->learn_state == LEARN_TRAINING)
     learn_take_result (self, s, FALSE);
-  learned = self->learned != NULL ? self->learned->proc : NULL;
+  learned = self->learned != NULL && self->learned->proc != NULL ?
+      self->learned : NULL;
 
   for (c = 0; c < self->channels; c++) {
     DaeFrameResult result;

@@ -1740,7 +1740,8 @@ test_learn_complete (void)
   GPtrArray *intervals;
   GPtrArray *starts;
   const GstStructure *done;
-  gsize learn = 4 * LEARN_RATE;
+  /* the machine layout's 128 ms frames: 8 s hold 2 s out to calibrate */
+  gsize learn = 8 * LEARN_RATE;
   gsize normal = 3 * LEARN_RATE;
   gsize anomalous = 2 * LEARN_RATE;
   GstClockTime anomaly_from;
@@ -1749,7 +1750,7 @@ test_learn_complete (void)
   guint n_normal_anomalous = 0;
   guint i;
 
-  g_test_summary ("learn-duration 4 s of a synthetic machine: collecting "
+  g_test_summary ("learn-duration 8 s of a synthetic machine: collecting "
       "and training progress rise, one dae-learning-done with a finite "
       "positive threshold; no anomaly detection while learning; output "
       "samples and timestamps exact through the swap; afterwards the same "
@@ -1757,14 +1758,14 @@ test_learn_complete (void)
       "start an anomaly");
   anomaly_from = gst_util_uint64_scale_int_round (learn + normal, GST_SECOND,
       LEARN_RATE);
-  fixture_init_learn (&f, "F32LE", 1, 4, 2, "");
+  fixture_init_learn (&f, "F32LE", 1, 8, 4, "");
 
   push_machine (&f, &out, learn, 31, FALSE);
   g_assert_true (collect_messages (&f, msgs, "dae-learning-done"));
-  done = check_learning_messages (msgs, 2);
+  done = check_learning_messages (msgs, 4);
   threshold = get_double (done, "threshold");
   g_assert_cmpfloat_with_epsilon (get_double (done, "seconds-of-audio"),
-      4.0, 1e-9);
+      8.0, 1e-9);
   g_assert_null (gst_structure_get_string (done, "model-file"));
 
   /* while learning: no threshold, no anomaly */
