@@ -191,19 +191,7 @@ compare_doubles_descending (const void *a, const void *b)
 
 /* mean of the first ceil (fraction * n) of sorted (at least one) */
 static double
-top_mean_floats (const float *sorted, size_t n, double fraction)
-{
-  size_t k = CLAMP ((size_t) ceil (fraction * (double) n), 1, n);
-  double sum = 0.0;
-  size_t i;
-
-  for (i = 0; i < k; i++)
-    sum += sorted[i];
-  return sum / (double) k;
-}
-
-static double
-top_mean_doubles (const double *sorted, size_t n, double fraction)
+top_mean (const double *sorted, size_t n, double fraction)
 {
   size_t k = CLAMP ((size_t) ceil (fraction * (double) n), 1, n);
   double sum = 0.0;
@@ -333,8 +321,7 @@ score_samples (Scoring * sc, const Options * o, const float *samples,
 
   n_scored = n_frames > r->first ? n_frames - r->first : 0;
   if (n_scored > 0) {
-    float *sorted = g_memdup2 (r->scores + r->first,
-        n_scored * sizeof (float));
+    double *sorted = g_new (double, n_scored);
     double *bands = g_new (double, sc->n_bands);
     double top_frames = o->score_kind == SCORE_FRAMES ? o->top_fraction :
         DEFAULT_TOP_FRAMES;
@@ -342,10 +329,12 @@ score_samples (Scoring * sc, const Options * o, const float *samples,
         DEFAULT_TOP_BANDS;
 
     /* frames: the mean of the highest top_frames of the frame scores */
-    qsort (sorted, n_scored, sizeof (float), compare_floats_descending);
-    r->frames_score = top_mean_floats (sorted, n_scored, top_frames);
+    for (k = 0; k < n_scored; k++)
+      sorted[k] = r->scores[r->first + k];
+    qsort (sorted, n_scored, sizeof (double), compare_doubles_descending);
+    r->frames_score = top_mean (sorted, n_scored, top_frames);
     r->max_score = sorted[0];
-    r->mean_score = top_mean_floats (sorted, n_scored, 1.0);
+    r->mean_score = top_mean (sorted, n_scored, 1.0);
 
     /* bands: each band's mean error over the file, then the mean of the
      * highest top_bands of those */
@@ -357,7 +346,7 @@ score_samples (Scoring * sc, const Options * o, const float *samples,
         r->worst_band = k;
     }
     qsort (bands, sc->n_bands, sizeof (double), compare_doubles_descending);
-    r->bands_score = top_mean_doubles (bands, sc->n_bands, top_bands);
+    r->bands_score = top_mean (bands, sc->n_bands, top_bands);
     g_free (bands);
     g_free (sorted);
   } else {

@@ -17,40 +17,7 @@ trap 'rm -rf "$TMP"' EXIT INT TERM
 export OPENBLAS_NUM_THREADS=1
 PY=$(command -v python3 || true)
 
-n=0
-failed=0
-ok () {
-  n=$((n + 1))
-  echo "ok $n - $1"
-}
-not_ok () {
-  n=$((n + 1))
-  failed=$((failed + 1))
-  echo "not ok $n - $1"
-  if [ -n "${2:-}" ] && [ -f "$2" ]; then
-    sed 's/^/# /' "$2" | tail -n 20
-  fi
-}
-skip () {
-  n=$((n + 1))
-  echo "ok $n - $1 # SKIP $2"
-}
-# check DESCRIPTION EXPECTED_STATUS COMMAND...  (stdout+stderr in $TMP/out,
-# stdout alone in $TMP/stdout)
-check_status () {
-  description=$1
-  expected=$2
-  shift 2
-  "$@" >"$TMP/stdout" 2>"$TMP/stderr"
-  status=$?
-  cat "$TMP/stdout" "$TMP/stderr" >"$TMP/out"
-  if [ "$status" -eq "$expected" ]; then
-    ok "$description"
-  else
-    echo "# exit status $status, expected $expected" >>"$TMP/out"
-    not_ok "$description" "$TMP/out"
-  fi
-}
+. "$(dirname "$0")/tap.sh"
 # check_grep DESCRIPTION PATTERN FILE
 check_grep () {
   if grep -q -- "$2" "$3"; then

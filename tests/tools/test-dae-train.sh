@@ -12,38 +12,7 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/test-dae-train.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT INT TERM
 export OPENBLAS_NUM_THREADS=1
 
-n=0
-failed=0
-ok () {
-  n=$((n + 1))
-  echo "ok $n - $1"
-}
-not_ok () {
-  n=$((n + 1))
-  failed=$((failed + 1))
-  echo "not ok $n - $1"
-  if [ -n "${2:-}" ] && [ -f "$2" ]; then
-    sed 's/^/# /' "$2" | tail -n 20
-  fi
-}
-skip () {
-  n=$((n + 1))
-  echo "ok $n - $1 # SKIP $2"
-}
-# check DESCRIPTION EXPECTED_STATUS COMMAND...  (output in $TMP/out)
-check_status () {
-  description=$1
-  expected=$2
-  shift 2
-  "$@" >"$TMP/out" 2>&1
-  status=$?
-  if [ "$status" -eq "$expected" ]; then
-    ok "$description"
-  else
-    echo "# exit status $status, expected $expected" >>"$TMP/out"
-    not_ok "$description" "$TMP/out"
-  fi
-}
+. "$(dirname "$0")/tap.sh"
 
 echo "TAP version 13"
 echo "1..9"
