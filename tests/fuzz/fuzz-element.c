@@ -30,6 +30,7 @@
 #include <gst/check/gstharness.h>
 
 #include "fuzz.h"
+#include "../test-element-checks.h"
 
 /* exported by libgstdae (GST_PLUGIN_DEFINE) */
 void gst_plugin_dae_register (void);
@@ -97,23 +98,6 @@ run_out_bpf (const Run * run)
   return run->out_channels * (run->out_s16 ? 2 : 4);
 }
 
-static void
-check_meta (GstBuffer * buf)
-{
-  GstCustomMeta *meta = gst_buffer_get_custom_meta (buf, "GstDaeAnomalyMeta");
-  GstStructure *s;
-  gdouble score;
-  gdouble threshold;
-
-  if (meta == NULL)
-    return;
-  s = gst_custom_meta_get_structure (meta);
-  g_assert_true (gst_structure_get_double (s, "score", &score));
-  g_assert_true (gst_structure_get_double (s, "threshold", &threshold));
-  g_assert_true (isfinite (score) && score >= 0.0);
-  g_assert_true (isfinite (threshold));
-}
-
 /* Pulls every output buffer, in the format of the caps last set. */
 static void
 pull_all (Run * run)
@@ -145,31 +129,13 @@ pull_all (Run * run)
     } else {
       run->have_last = FALSE;
     }
-    check_meta (buf);
+    dae_check_meta (buf, FALSE);
     run->out_samples += n;
     g_assert_cmpuint (run->out_samples, <=, run->in_samples);
     gst_buffer_unref (buf);
   }
   while (gst_harness_events_in_queue (run->h) > 0)
     gst_event_unref (gst_harness_pull_event (run->h));
-}
-
-static void
-check_double_array (const GstStructure * s, const gchar * field)
-{
-  const GValue *v = gst_structure_get_value (s, field);
-  GValueArray *arr;
-  guint i;
-
-  g_assert_nonnull (v);
-  G_GNUC_BEGIN_IGNORE_DEPRECATIONS;
-  arr = g_value_get_boxed (v);
-  for (i = 0; i < arr->n_values; i++) {
-    gdouble d = g_value_get_double (g_value_array_get_nth (arr, i));
-
-    g_assert_true (isfinite (d) && d >= 0.0);
-  }
-  G_GNUC_END_IGNORE_DEPRECATIONS;
 }
 
 static void
@@ -189,18 +155,7 @@ check_messages (Run * run)
     }
     if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT && s != NULL) {
       if (gst_structure_has_name (s, "dae-anomaly")) {
-        gint frames;
-
-        g_assert_true (gst_structure_get_double (s, "score", &d));
-        g_assert_true (isfinite (d) && d >= 0.0);
-        g_assert_true (gst_structure_get_double (s, "max-score", &d));
-        g_assert_true (isfinite (d) && d >= 0.0);
-        g_assert_true (gst_structure_get_double (s, "threshold", &d));
-        g_assert_true (isfinite (d));
-        g_assert_true (gst_structure_get_int (s, "frames", &frames));
-        g_assert_cmpint (frames, >, 0);
-        check_double_array (s, "scores");
-        check_double_array (s, "band-errors");
+        dae_check_anomaly_message (s);
       } else if (gst_structure_has_name (s, "dae-anomaly-start")
           || gst_structure_has_name (s, "dae-anomaly-end")) {
         g_assert_true (gst_structure_get_double (s, "score", &d));
