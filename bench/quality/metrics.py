@@ -160,17 +160,15 @@ def _segments(tob):
     return np.stack([tob[:, m - N_SEGMENT:m] for m in range(N_SEGMENT, n + 1)])
 
 
-def stoi(clean, processed, fs, extended=False):
-    """STOI (or ESTOI with extended=True) of processed against clean.
-
-    clean, processed: 1-D arrays at sample rate fs, time-aligned, same
-    length.  Returns a float, normally in [0, 1] for STOI, [-1, 1] in
-    principle (close to [0, 1] in practice) for ESTOI.
-    """
+def _speech_segments(clean, processed, fs, name):
+    """The 30-frame one-third-octave envelope segments of clean and
+    processed after resampling to 10 kHz and silent-frame removal (the
+    common first steps of STOI and ESTOI)."""
     x = np.asarray(clean, dtype=np.float64)
     y = np.asarray(processed, dtype=np.float64)
     if x.shape != y.shape:
-        raise ValueError("stoi: shapes differ: %s vs %s" % (x.shape, y.shape))
+        raise ValueError("%s: shapes differ: %s vs %s" % (name, x.shape,
+                                                          y.shape))
     if fs != FS_STOI:
         x = resample_fft(x, fs, FS_STOI)
         y = resample_fft(y, fs, FS_STOI)
@@ -178,13 +176,34 @@ def stoi(clean, processed, fs, extended=False):
     xs = _segments(_tob(x)) if len(x) else None
     ys = _segments(_tob(y)) if len(y) else None
     if xs is None or ys is None:
-        raise ValueError("stoi: fewer than %d non-silent frames" % N_SEGMENT)
+        raise ValueError("%s: fewer than %d non-silent frames"
+                         % (name, N_SEGMENT))
+    return xs, ys
 
+
+def _estoi_per_segment(xs, ys):
+    return np.sum(_row_col_normalize(xs) * _row_col_normalize(ys),
+                  axis=(1, 2)) / N_SEGMENT
+
+
+def _quietest_mean(d, xs, fraction):
+    """Mean of d over the `fraction` of segments with the least clean
+    energy."""
+    energy = np.sum(xs ** 2, axis=(1, 2))
+    k = max(1, int(round(fraction * len(d))))
+    return float(np.mean(d[np.argsort(energy)[:k]]))
+
+
+def stoi(clean, processed, fs, extended=False):
+    """STOI (or ESTOI with extended=True) of processed against clean.
+
+    clean, processed: 1-D arrays at sample rate fs, time-aligned, same
+    length.  Returns a float, normally in [0, 1] for STOI, [-1, 1] in
+    principle (close to [0, 1] in practice) for ESTOI.
+    """
+    xs, ys = _speech_segments(clean, processed, fs, "stoi")
     if extended:
-        xn = _row_col_normalize(xs)
-        yn = _row_col_normalize(ys)
-        return float(np.sum(xn * yn) / (N_SEGMENT * xs.shape[0]))
-
+        return float(np.mean(_estoi_per_segment(xs, ys)))
     return _stoi_segments(xs, ys)
 
 
@@ -244,23 +263,10 @@ def align(output, delay, length):
 
 def intelligibility(clean, processed, fs, fraction=0.2):
     """(STOI, ESTOI, ESTOI of the quietest `fraction`), sharing the work."""
-    x = np.asarray(clean, dtype=np.float64)
-    y = np.asarray(processed, dtype=np.float64)
-    if x.shape != y.shape:
-        raise ValueError("intelligibility: shapes differ: %s vs %s" % (x.shape, y.shape))
-    if fs != FS_STOI:
-        x = resample_fft(x, fs, FS_STOI)
-        y = resample_fft(y, fs, FS_STOI)
-    x, y = _remove_silent_frames(x, y, DYN_RANGE_DB, N_FRAME, N_FRAME // 2)
-    xs = _segments(_tob(x)) if len(x) else None
-    ys = _segments(_tob(y)) if len(y) else None
-    if xs is None or ys is None:
-        raise ValueError("intelligibility: fewer than %d non-silent frames" % N_SEGMENT)
-    s = _stoi_segments(xs, ys)
-    d = np.sum(_row_col_normalize(xs) * _row_col_normalize(ys), axis=(1, 2)) / N_SEGMENT
-    energy = np.sum(xs ** 2, axis=(1, 2))
-    k = max(1, int(round(fraction * len(d))))
-    return s, float(np.mean(d)), float(np.mean(d[np.argsort(energy)[:k]]))
+    xs, ys = _speech_segments(clean, processed, fs, "intelligibility")
+    d = _estoi_per_segment(xs, ys)
+    return _stoi_segments(xs, ys), float(np.mean(d)), \
+        _quietest_mean(d, xs, fraction)
 
 
 def low_level_estoi(clean, processed, fs, fraction=0.2):
@@ -270,17 +276,5 @@ def low_level_estoi(clean, processed, fs, fraction=0.2):
     speech: the 30-frame ESTOI segments are ranked by clean-speech energy
     (after silent-frame removal) and only the lowest fraction is averaged.
     """
-    x = np.asarray(clean, dtype=np.float64)
-    y = np.asarray(processed, dtype=np.float64)
-    if fs != FS_STOI:
-        x = resample_fft(x, fs, FS_STOI)
-        y = resample_fft(y, fs, FS_STOI)
-    x, y = _remove_silent_frames(x, y, DYN_RANGE_DB, N_FRAME, N_FRAME // 2)
-    xs = _segments(_tob(x))
-    ys = _segments(_tob(y))
-    if xs is None or ys is None:
-        raise ValueError("low_level_estoi: too short")
-    d = np.sum(_row_col_normalize(xs) * _row_col_normalize(ys), axis=(1, 2)) / N_SEGMENT
-    energy = np.sum(xs ** 2, axis=(1, 2))
-    k = max(1, int(round(fraction * len(d))))
-    return float(np.mean(d[np.argsort(energy)[:k]]))
+    xs, ys = _speech_segments(clean, processed, fs, "low_level_estoi")
+    return _quietest_mean(_estoi_per_segment(xs, ys), xs, fraction)
