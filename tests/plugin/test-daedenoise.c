@@ -1531,6 +1531,22 @@ make_machine (gsize n, gint channels, guint64 offset, guint32 seed,
   return data;
 }
 
+/* An array that owns the messages it holds. */
+static GPtrArray *
+messages_new (void)
+{
+  return g_ptr_array_new_with_free_func ((GDestroyNotify) gst_message_unref);
+}
+
+/* The end of a learning test: frees what it collected and the harness. */
+static void
+learn_fixture_clear (Fixture * f, Output * out, GPtrArray * msgs)
+{
+  g_ptr_array_unref (msgs);
+  output_clear (out);
+  fixture_clear (f);
+}
+
 /* As fixture_init, for learning: the learn properties can only be set
  * before the element starts, so they go into the harness's launch line
  * (with extra, further properties, or ""). */
@@ -1735,8 +1751,7 @@ test_learn_complete (void)
 {
   Fixture f;
   Output out = { 0, };
-  GPtrArray *msgs = g_ptr_array_new_with_free_func ((GDestroyNotify)
-      gst_message_unref);
+  GPtrArray *msgs = messages_new ();
   GPtrArray *intervals;
   GPtrArray *starts;
   const GstStructure *done;
@@ -1822,9 +1837,7 @@ test_learn_complete (void)
   g_assert_cmpuint (starts->len, ==, 1);
   g_ptr_array_unref (starts);
 
-  g_ptr_array_unref (msgs);
-  output_clear (&out);
-  fixture_clear (&f);
+  learn_fixture_clear (&f, &out, msgs);
 }
 
 /* Learns from secs seconds with one epoch; returns the messages up to
@@ -1832,8 +1845,7 @@ test_learn_complete (void)
 static GPtrArray *
 learn_quickly (Fixture * f, Output * out, guint secs)
 {
-  GPtrArray *msgs = g_ptr_array_new_with_free_func ((GDestroyNotify)
-      gst_message_unref);
+  GPtrArray *msgs = messages_new ();
 
   push_machine (f, out, secs * f->rate, 41, FALSE);
   g_assert_true (collect_messages (f, msgs, "dae-learning-done"));
@@ -1983,9 +1995,7 @@ test_learn_save_unwritable (void)
   g_assert_true (collect_messages (&f, msgs, NULL));
   check_write_warning (msgs, path);
 
-  g_ptr_array_unref (msgs);
-  output_clear (&out);
-  fixture_clear (&f);
+  learn_fixture_clear (&f, &out, msgs);
 }
 
 static void
@@ -1993,8 +2003,7 @@ test_learn_cancel (void)
 {
   Fixture f;
   Output out = { 0, };
-  GPtrArray *msgs = g_ptr_array_new_with_free_func ((GDestroyNotify)
-      gst_message_unref);
+  GPtrArray *msgs = messages_new ();
   GPtrArray *done;
   gint64 start;
 
@@ -2060,8 +2069,7 @@ test_learn_eos (void)
 {
   Fixture f;
   Output out = { 0, };
-  GPtrArray *msgs = g_ptr_array_new_with_free_func ((GDestroyNotify)
-      gst_message_unref);
+  GPtrArray *msgs = messages_new ();
   GPtrArray *done;
 
   g_test_summary ("A stream that ends before learn-duration: the element "
@@ -2084,9 +2092,7 @@ test_learn_eos (void)
   g_ptr_array_unref (done);
   check_learning_messages (msgs, 1);
 
-  g_ptr_array_unref (msgs);
-  output_clear (&out);
-  fixture_clear (&f);
+  learn_fixture_clear (&f, &out, msgs);
 }
 
 static void
@@ -2094,8 +2100,7 @@ test_learn_flush (void)
 {
   Fixture f;
   Output out = { 0, };
-  GPtrArray *msgs = g_ptr_array_new_with_free_func ((GDestroyNotify)
-      gst_message_unref);
+  GPtrArray *msgs = messages_new ();
   GPtrArray *done;
   GstSegment segment;
 
@@ -2117,9 +2122,7 @@ test_learn_flush (void)
           "seconds-of-audio"), 2.0, 1e-9);
   g_ptr_array_unref (done);
 
-  g_ptr_array_unref (msgs);
-  output_clear (&out);
-  fixture_clear (&f);
+  learn_fixture_clear (&f, &out, msgs);
 }
 
 /* How many of the warnings in msgs have this domain and code. */
@@ -2147,8 +2150,7 @@ test_learn_too_little (void)
 {
   Fixture f;
   Output out = { 0, };
-  GPtrArray *msgs = g_ptr_array_new_with_free_func ((GDestroyNotify)
-      gst_message_unref);
+  GPtrArray *msgs = messages_new ();
   GPtrArray *done;
   GstSegment segment;
   guint i;
@@ -2205,9 +2207,7 @@ test_learn_too_little (void)
   push_machine (&f, &out, f.rate, 52, FALSE);
   g_assert_true (collect_messages (&f, msgs, "dae-anomaly-start"));
 
-  g_ptr_array_unref (msgs);
-  output_clear (&out);
-  fixture_clear (&f);
+  learn_fixture_clear (&f, &out, msgs);
 }
 
 static void
