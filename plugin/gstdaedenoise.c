@@ -467,8 +467,6 @@ struct _GstDaeDenoise
   guint learn_epochs_run;
   LearnState learn_state;
   gint learn_rate;              /* the capture's rate, 0 = none */
-  gsize learn_window;           /* and the model's framing at that rate */
-  gsize learn_hop;
   gfloat *capture;              /* mono downmix, capture_cap samples */
   gsize capture_cap;
   gsize capture_len;
@@ -528,7 +526,7 @@ static gboolean gst_dae_denoise_save_model (GstDaeDenoise * self,
 static GstFlowReturn drain (GstDaeDenoise * self);
 static void reset_stream (GstDaeDenoise * self);
 static void free_stream_state (GstDaeDenoise * self);
-static gboolean learn_setup (GstDaeDenoise * self, gsize window);
+static gboolean learn_setup (GstDaeDenoise * self);
 static void learn_clear (GstDaeDenoise * self);
 static void learn_wake (GstDaeDenoise * self, gboolean cancel);
 static void learn_mark_clip_end (GstDaeDenoise * self);
@@ -1274,7 +1272,7 @@ gst_dae_denoise_setup (GstAudioFilter * filter, const GstAudioInfo * info)
   self->applied_mix = NAN;
   self->applied_threshold = NAN;
   self->applied_hold = G_MAXUINT64;
-  learn_setup (self, config.window_samples);
+  learn_setup (self);
   reset_stream (self);
 
   latency_ns = gst_util_uint64_scale_round (self->latency_samples,
@@ -2142,18 +2140,18 @@ learn_finish_at_eos (GstDaeDenoise * self)
 }
 
 /* Sets up online learning for the negotiated stream: allocates the
- * capture buffer.  Learning starts over if the rate or the model's
- * framing changed; otherwise (a new channel count, say) what was
- * collected or learned is kept.  Streaming thread (setup). */
+ * capture buffer.  Learning starts over if the rate changed; otherwise (a
+ * new channel count, or a model with other framing, say) what was
+ * collected or learned is kept: the capture is plain audio and the learned
+ * model has its own framing.  Streaming thread (setup). */
 static gboolean
-learn_setup (GstDaeDenoise * self, gsize window)
+learn_setup (GstDaeDenoise * self)
 {
   guint64 cap;
 
   if (self->learn_duration_ns == 0)
     return TRUE;
-  if (self->learn_rate == self->rate && self->learn_hop == self->hop
-      && self->learn_window == window)
+  if (self->learn_rate == self->rate)
     return TRUE;
   if (self->learn_rate != 0) {
     GST_INFO_OBJECT (self, "the rate changed from %d to %d Hz: online "
@@ -2175,8 +2173,6 @@ learn_setup (GstDaeDenoise * self, gsize window)
   self->capture_len = 0;
   self->n_clip_ends = 0;
   self->learn_rate = self->rate;
-  self->learn_hop = self->hop;
-  self->learn_window = window;
   self->capture_next_msg = gst_util_uint64_scale_round
       (LEARN_COLLECT_MESSAGE_NS, self->rate, GST_SECOND);
   self->learn_state = LEARN_COLLECTING;
@@ -2217,8 +2213,6 @@ learn_clear (GstDaeDenoise * self)
   self->capture_len = 0;
   self->n_clip_ends = 0;
   self->learn_rate = 0;
-  self->learn_hop = 0;
-  self->learn_window = 0;
   self->learn_state = LEARN_OFF;
   self->learn_short_warned = FALSE;
   self->learn_finished = FALSE;
