@@ -67,6 +67,9 @@ typedef struct
 
   /* read by the main thread while running */
   atomic_llong total_in;
+
+  /* set by the main thread, applied by the source's streaming thread */
+  atomic_int pending_wave;
 } Stats;
 
 static gint log_warnings;
@@ -172,6 +175,31 @@ src_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
+static const gchar *const waves[] = {
+  "sine", "square", "white-noise", "pink-noise", "silence", "ticks",
+  "saw", "red-noise", "blue-noise", "violet-noise"
+};
+
+/* audiotestsrc swaps its generator function without a lock when "wave"
+ * changes (it is briefly NULL), so setting it from another thread while
+ * it fills a buffer can crash the source.  The main thread only posts the
+ * wanted wave; the source's own streaming thread applies it between
+ * buffers. */
+static GstPadProbeReturn
+wave_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  Stats *stats = user_data;
+  int wave = atomic_exchange (&stats->pending_wave, -1);
+
+  if (wave >= 0) {
+    GstElement *src = gst_pad_get_parent_element (pad);
+
+    gst_util_set_object_arg (G_OBJECT (src), "wave", waves[wave]);
+    gst_object_unref (src);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
 static void
 check_anomaly_message (const GstStructure * s)
 {
@@ -237,10 +265,6 @@ test_soak (void)
   /* actions at fixed amounts of audio, whatever the run length */
   gint64 seek_every = MAX ((gint64) (5 * RATE), target / 20);
   gint64 prop_every = RATE / 2;
-  static const gchar *waves[] = {
-    "sine", "square", "white-noise", "pink-noise", "silence", "ticks",
-    "saw", "red-noise", "blue-noise", "violet-noise"
-  };
   GError *gerror = NULL;
   GstElement *pipeline;
   GstElement *src;
@@ -268,6 +292,7 @@ test_soak (void)
 
   memset (&stats, 0, sizeof (stats));
   atomic_init (&stats.total_in, 0);
+  atomic_init (&stats.pending_wave, -1);
   stats.seg_first_out_pts = GST_CLOCK_TIME_NONE;
   /* every warning of every category reaches count_log */
   gst_debug_set_threshold_from_string ("*:2", TRUE);
@@ -281,6 +306,9 @@ test_soak (void)
   g_assert_no_error (gerror);
   src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
   dae = gst_bin_get_by_name (GST_BIN (pipeline), "dae");
+  pad = gst_element_get_static_pad (src, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, wave_probe, &stats, NULL);
+  gst_object_unref (pad);
   pad = gst_element_get_static_pad (dae, "sink");
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
       GST_PAD_PROBE_TYPE_EVENT_FLUSH, sink_probe, &stats, NULL);
@@ -338,8 +366,7 @@ test_soak (void)
           g_object_set (dae, "anomaly-threshold", k % 3 ? -1.0 : 0.5, NULL);
           break;
         default:
-          gst_util_set_object_arg (G_OBJECT (src), "wave",
-              waves[k % G_N_ELEMENTS (waves)]);
+          atomic_store (&stats.pending_wave, (int) (k % G_N_ELEMENTS (waves)));
           break;
       }
       n_props++;
