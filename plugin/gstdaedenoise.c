@@ -93,7 +93,7 @@
  *    its frame scores.  The model has the architecture of the configured
  *    model if that is an anomaly model (it has a calibrated threshold),
  *    else the machine-sound layout `dae-train anomaly` uses by default: a
- *    predictive model of 128 bands on a 128 ms window with a 32 ms hop.
+ *    predictive model of 256 bands on a 256 ms window with a 32 ms hop.
  *    So learn at least 10 s (a minute is better): the last part, held out,
  *    must hold a few dozen of those frames.
  * 3. Scoring: at the next hop boundary after training, the streaming

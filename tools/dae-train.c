@@ -509,7 +509,7 @@ make_option_context (Options * o)
     {"rate", 0, 0, G_OPTION_ARG_INT, &o->rate,
         "Sample rate of the model in Hz (default 16000)", "HZ"},
     {"window-ms", 0, 0, G_OPTION_ARG_DOUBLE, &o->window_ms,
-        "STFT window in milliseconds (default 20; anomaly 128)", "MS"},
+        "STFT window in milliseconds (default 20; anomaly 256)", "MS"},
     {"hop-ms", 0, 0, G_OPTION_ARG_DOUBLE, &o->hop_ms,
         "STFT hop in milliseconds (default 10; anomaly 32); latency = "
           "window - hop", "MS"},
@@ -519,7 +519,7 @@ make_option_context (Options * o)
         "STFT hop in samples (instead of --hop-ms); must divide the "
           "window and be at most half of it", "SAMPLES"},
     {"bands", 0, 0, G_OPTION_ARG_INT, &o->bands,
-          "Number of ERB-spaced bands, 2 to 128 (default 32; anomaly 128)",
+          "Number of ERB-spaced bands, 2 to 256 (default 32; anomaly 256)",
         "N"},
     {"band-min-hz", 0, 0, G_OPTION_ARG_DOUBLE, &o->band_min_hz,
         "Centre of the lowest band in Hz (default 50; anomaly 20)", "HZ"},
@@ -608,7 +608,7 @@ make_option_context (Options * o)
       "(exit 130); --resume continues.\n\n"
       "anomaly: trains on a machine's normal sound only.  Its defaults suit "
       "machine\nsound: a predictive model (each frame predicted from the "
-      "previous ones), a\n128 ms window with a 32 ms hop, 128 bands from 20 "
+      "previous ones), a\n256 ms window with a 32 ms hop, 256 bands from 20 "
       "Hz to 0.47 * rate.  10 % of\nthe audio is held out (--validation-fraction): the "
       "anomaly threshold is the 0.99 quantile\n(--threshold-quantile) of "
       "its frame scores, and the false alarms a detector\nwith a 0.2 s hold "

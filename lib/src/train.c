@@ -119,9 +119,9 @@
 #define ALARM_HOLD_SECONDS 0.2
 /* the anomaly recipe's architecture (dae_model_config_init_for_recipe) */
 #define ANOMALY_HOP_MS 32
-#define ANOMALY_WINDOW_HOPS 4
+#define ANOMALY_WINDOW_HOPS 8
 #define ANOMALY_MAX_WINDOW 16384
-#define ANOMALY_BANDS 128
+#define ANOMALY_BANDS 256
 #define ANOMALY_BAND_MIN_HZ 20.0f
 #define ANOMALY_BAND_MAX_FRACTION 0.47f
 #define ANOMALY_ENC_DENSE 128

@@ -364,7 +364,7 @@ test_config_invalid (void)
     {FIELD_HOP, 64, "hop_samples = 64"},        /* > window / 2 */
     {FIELD_HOP, 7, "hop_samples = 7"},  /* does not divide 64 */
     {FIELD_N_BANDS, 1, "n_bands = 1"},
-    {FIELD_N_BANDS, DAE_MAX_BANDS + 1, "n_bands = 129"},
+    {FIELD_N_BANDS, DAE_MAX_BANDS + 1, "n_bands = 257"},
     {FIELD_ENC_DENSE, 0, "enc_dense = 0"},
     {FIELD_ENC_DENSE, 1025, "enc_dense = 1025"},
     {FIELD_ENC_GRU, 0, "enc_gru = 0"},

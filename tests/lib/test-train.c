@@ -1219,8 +1219,8 @@ test_model_config_for_recipe (void)
 
   g_test_summary ("dae_model_config_init_for_recipe: the denoise "
       "architecture is dae_model_config_init()'s; the anomaly one is a "
-      "predictive model, valid at every rate, with a 4-hop window of about "
-      "128 ms (at most 16384 samples), 128 bands from 20 Hz to 0.47 * rate and no voice-activity "
+      "predictive model, valid at every rate, with an 8-hop window of about "
+      "256 ms (at most 16384 samples), 256 bands from 20 Hz to 0.47 * rate and no voice-activity "
       "head.");
 
   for (i = 0; i < G_N_ELEMENTS (rates); i++) {
@@ -1231,14 +1231,14 @@ test_model_config_for_recipe (void)
     dae_model_config_init_for_recipe (&b, rates[i], DAE_RECIPE_ANOMALY);
     g_assert_cmpint (dae_model_config_validate (&b, &error), ==, DAE_OK);
     g_assert_cmpuint (b.sample_rate, ==, rates[i]);
-    g_assert_cmpuint (b.window_samples, ==, 4 * b.hop_samples);
-    /* 128 ms, or the longest window the STFT allows */
-    if (rates[i] <= 96000)
-      g_assert_cmpfloat (fabs ((double) b.window_samples / rates[i] - 0.128),
+    g_assert_cmpuint (b.window_samples, ==, 8 * b.hop_samples);
+    /* 256 ms, or the longest window the STFT allows */
+    if (rates[i] <= 64000)
+      g_assert_cmpfloat (fabs ((double) b.window_samples / rates[i] - 0.256),
           <, 0.001);
     else
       g_assert_cmpuint (b.window_samples, ==, 16384);
-    g_assert_cmpuint (b.n_bands, ==, 128);
+    g_assert_cmpuint (b.n_bands, ==, 256);
     g_assert_cmpint (b.predictive, ==, 1);
     g_assert_true (b.band_min_hz == 20.0f);
     g_assert_true (b.band_max_hz == 0.47f * (float) rates[i]);

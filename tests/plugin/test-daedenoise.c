@@ -1755,7 +1755,7 @@ test_learn_complete (void)
   GPtrArray *intervals;
   GPtrArray *starts;
   const GstStructure *done;
-  /* the machine layout's 128 ms frames: 8 s hold 2 s out to calibrate */
+  /* the machine layout's 256 ms frames: 8 s hold 2 s out to calibrate */
   gsize learn = 8 * LEARN_RATE;
   gsize normal = 3 * LEARN_RATE;
   gsize anomalous = 2 * LEARN_RATE;

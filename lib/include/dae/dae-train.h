@@ -151,13 +151,14 @@ typedef struct
  * (#DaeModelConfig.predictive: each frame is predicted from the ones
  * before, so missing, extra or late events score as well as unusual
  * spectra; the GRUs carry the temporal context, so frames are not
- * stacked) on a 128 ms window (at most 16384 samples) with a 4 times
- * shorter hop, 32 ms up to 128 kHz (the frequency resolution,
- * 7.8 Hz at 16 kHz, separates the sidebands of rotating-machine tones; the
- * latency of 96 ms matters little for monitoring), 128 bands from 20 Hz
- * to 0.47 * @sample_rate (the low shaft and mains harmonics up to the high
- * bearing resonances), layers of 128 units with a 24-unit bottleneck; no
- * voice-activity head.
+ * stacked) on a 256 ms window (at most 16384 samples) with an 8 times
+ * shorter hop, 32 ms up to 64 kHz, and 256 bands from 20 Hz to
+ * 0.47 * @sample_rate (the low shaft and mains harmonics up to the high
+ * bearing resonances): the frequency resolution, 3.9 Hz at 16 kHz, and
+ * bands about 10 Hz apart around 500 Hz separate the shaft-rate sidebands
+ * of gear-mesh and blade tones from their carriers (the latency of 224 ms
+ * matters little for monitoring); layers of 128 units with a 24-unit
+ * bottleneck; no voice-activity head.
  */
 DAE_API void            dae_model_config_init_for_recipe (DaeModelConfig *config,
                                                        unsigned sample_rate,

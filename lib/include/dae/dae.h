@@ -122,7 +122,7 @@ DAE_API const char *    dae_version_string            (void);
 /* ------------------------------------------------------------------------ */
 /* Band layout                                                               */
 
-#define DAE_MAX_BANDS 128
+#define DAE_MAX_BANDS 256
 
 /**
  * dae_band_layout_erb:
