@@ -78,6 +78,7 @@ typedef struct
   gint bands;
   gdouble band_min_hz;
   gdouble band_max_hz;
+  gdouble band_spacing_hz;
   gint enc_dense;
   gint enc_gru;
   gint bottleneck;
@@ -367,9 +368,10 @@ print_info (const gchar * path)
   printf ("latency:     %zu samples (%.2f ms)\n",
       dae_model_get_latency_samples (model),
       1000.0 * dae_model_get_latency_samples (model) / rate);
-  printf ("bands:       %zu (%.0f to %.0f Hz, ERB-spaced centres)\n",
-      n_bands, n_bands > 0 ? centers[0] : 0.0,
-      n_bands > 0 ? centers[n_bands - 1] : 0.0);
+  printf ("bands:       %zu (%.0f to %.0f Hz, ERB-spaced centres, the "
+      "closest %.1f Hz apart)\n", n_bands, n_bands > 0 ? centers[0] : 0.0,
+      n_bands > 0 ? centers[n_bands - 1] : 0.0,
+      n_bands > 1 ? centers[1] - centers[0] : 0.0);
   printf ("layers:      %zu bands -> dense %zu -> GRU %zu -> bottleneck %zu "
       "-> GRU %zu -> gains + reconstruction (%zu each)%s\n",
       config.n_bands, config.enc_dense, config.enc_gru, config.bottleneck,
@@ -526,6 +528,11 @@ make_option_context (Options * o)
     {"band-max-hz", 0, 0, G_OPTION_ARG_DOUBLE, &o->band_max_hz,
         "Centre of the highest band in Hz, below rate / 2 (default "
           "min (0.45 rate, 20000); anomaly 0.47 rate)", "HZ"},
+    {"band-spacing-hz", 0, 0, G_OPTION_ARG_DOUBLE, &o->band_spacing_hz,
+          "Smallest distance between band centres in Hz: the low bands are "
+          "this far apart up to where the ERB spacing is wider (one FFT bin, "
+          "rate / window, makes them single bins; default 0, plain ERB)",
+        "HZ"},
     {"enc-dense", 0, 0, G_OPTION_ARG_INT, &o->enc_dense,
         "Width of the encoder's dense layer (library default)", "N"},
     {"enc-gru", 0, 0, G_OPTION_ARG_INT, &o->enc_gru,
@@ -653,6 +660,7 @@ options_init (Options * o)
   o->snr_max = NAN;
   o->band_min_hz = NAN;
   o->band_max_hz = NAN;
+  o->band_spacing_hz = NAN;
   o->corruption = NAN;
   o->dropout = NAN;
   o->threshold_quantile = NAN;
@@ -711,6 +719,8 @@ make_model_config (const Options * o, DaeRecipe recipe, DaeModelConfig * config)
     config->band_min_hz = (float) o->band_min_hz;
   if (!isnan (o->band_max_hz))
     config->band_max_hz = (float) o->band_max_hz;
+  if (!isnan (o->band_spacing_hz))
+    config->band_min_spacing_hz = (float) o->band_spacing_hz;
   if (o->enc_dense >= 0)
     config->enc_dense = (size_t) o->enc_dense;
   if (o->enc_gru >= 0)

@@ -74,6 +74,79 @@ dae_band_layout_erb (size_t n_bands, float min_hz, float max_hz,
   return DAE_OK;
 }
 
+/* The centre after @f: one @erb_step further on the ERB-rate scale, but at
+ * least @min_spacing_hz above @f. */
+static double
+next_center (double f, double erb_step, double min_spacing_hz)
+{
+  double erb_next = hz_from_erb_rate (erb_rate_from_hz (f) + erb_step);
+
+  return fmax (erb_next, f + min_spacing_hz);
+}
+
+/* The highest centre of n_bands laid out from min_hz with this ERB step. */
+static double
+last_center (size_t n_bands, double min_hz, double erb_step,
+    double min_spacing_hz)
+{
+  double f = min_hz;
+  size_t b;
+
+  for (b = 1; b < n_bands; b++)
+    f = next_center (f, erb_step, min_spacing_hz);
+  return f;
+}
+
+DaeStatus
+dae_band_layout_erb_spaced (size_t n_bands, float min_hz, float max_hz,
+    float min_spacing_hz, float *centers_hz)
+{
+  double lo;
+  double hi;
+  double f;
+  int i;
+  size_t b;
+
+  if (!isfinite (min_spacing_hz) || !(min_spacing_hz >= 0.0f))
+    return DAE_ERROR_INVALID_ARGUMENT;
+  if (min_spacing_hz == 0.0f)
+    return dae_band_layout_erb (n_bands, min_hz, max_hz, centers_hz);
+  if (centers_hz == NULL || n_bands < 2 || n_bands > DAE_MAX_BANDS)
+    return DAE_ERROR_INVALID_ARGUMENT;
+  if (!isfinite (min_hz) || !isfinite (max_hz))
+    return DAE_ERROR_INVALID_ARGUMENT;
+  if (!(min_hz >= 0.0f) || !(min_hz < max_hz))
+    return DAE_ERROR_INVALID_ARGUMENT;
+  /* the bands must fit at the minimum spacing */
+  if ((double) (n_bands - 1) * (double) min_spacing_hz
+      > (double) max_hz - (double) min_hz)
+    return DAE_ERROR_INVALID_ARGUMENT;
+
+  /* bisect for the ERB step that puts the last centre on max_hz; the last
+   * centre grows with the step, and the pure ERB step is an upper bound */
+  lo = 0.0;
+  hi = (erb_rate_from_hz (max_hz) - erb_rate_from_hz (min_hz))
+      / (double) (n_bands - 1);
+  for (i = 0; i < 100; i++) {
+    double mid = 0.5 * (lo + hi);
+
+    if (last_center (n_bands, min_hz, mid, min_spacing_hz) < max_hz)
+      lo = mid;
+    else
+      hi = mid;
+  }
+
+  f = min_hz;
+  centers_hz[0] = min_hz;
+  for (b = 1; b + 1 < n_bands; b++) {
+    f = next_center (f, lo, min_spacing_hz);
+    centers_hz[b] = (float) f;
+  }
+  centers_hz[n_bands - 1] = max_hz;
+
+  return DAE_OK;
+}
+
 static DaeStatus
 validate_centers (const float *centers_hz, size_t n_bands, unsigned sample_rate)
 {

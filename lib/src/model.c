@@ -107,6 +107,16 @@ dae_model_config_validate (const DaeModelConfig * config, DaeError * error)
         "band_max_hz < sample_rate / 2 = %g Hz", (double) config->band_min_hz,
         (double) config->band_max_hz, 0.5 * (double) config->sample_rate);
 
+  if (!isfinite (config->band_min_spacing_hz)
+      || !(config->band_min_spacing_hz >= 0.0f)
+      || (double) (config->n_bands - 1) * (double) config->band_min_spacing_hz
+      > (double) config->band_max_hz - (double) config->band_min_hz)
+    return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
+        "band_min_spacing_hz = %g: need >= 0, and %zu bands that far apart "
+        "must fit between %g and %g Hz", (double) config->band_min_spacing_hz,
+        config->n_bands, (double) config->band_min_hz,
+        (double) config->band_max_hz);
+
   if ((status = check_layer (error, "enc_dense", config->enc_dense)) != DAE_OK)
     return status;
   if ((status = check_layer (error, "enc_gru", config->enc_gru)) != DAE_OK)
@@ -333,8 +343,8 @@ dae_model_alloc (const DaeModelConfig * config, DaeModel ** model_out,
     }
   }
 
-  status = dae_band_layout_erb (config->n_bands, config->band_min_hz,
-      config->band_max_hz, model->band_centers);
+  status = dae_band_layout_erb_spaced (config->n_bands, config->band_min_hz,
+      config->band_max_hz, config->band_min_spacing_hz, model->band_centers);
   for (i = 1; status == DAE_OK && i < config->n_bands; i++) {
     /* float rounding of a very narrow range */
     if (!(model->band_centers[i] > model->band_centers[i - 1]))

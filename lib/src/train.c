@@ -2283,6 +2283,12 @@ dae_trainer_load_checkpoint (DaeTrainer * trainer, const char *path,
           m->predictive);
       goto out;
     }
+    if (memcmp (models[i]->band_centers, tr->model->band_centers,
+            tr->nb * sizeof (float)) != 0) {
+      status = dae_set_error (error, DAE_ERROR_INCOMPATIBLE,
+          "checkpoint '%s' has a different band layout (band spacing)", path);
+      goto out;
+    }
   }
 
   dest[0] = tr->tp;

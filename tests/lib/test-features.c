@@ -127,6 +127,99 @@ test_erb_invalid (void)
       DAE_ERROR_INVALID_ARGUMENT);
 }
 
+static void
+test_erb_spaced_layout (void)
+{
+  static const struct
+  {
+    size_t n;
+    float min_hz;
+    float max_hz;
+    float spacing;
+  } cases[] = {
+    {96, 50.0f, 7200.0f, 50.0f},        /* 16 kHz, 20 ms window: one bin */
+    {128, 50.0f, 20000.0f, 50.0f},      /* 48 kHz, 20 ms window */
+    {40, 50.0f, 7200.0f, 50.0f},
+    {3, 0.0f, 1000.0f, 10.0f},
+    {DAE_MAX_BANDS, 20.0f, 20000.0f, 25.0f},
+    {11, 0.0f, 1000.0f, 100.0f},        /* exactly fits: linear */
+  };
+  float centers[DAE_MAX_BANDS];
+  float erb[DAE_MAX_BANDS];
+  size_t i;
+
+  g_test_summary ("Spaced ERB layouts hit both endpoints, keep neighbours "
+      "at least the minimum spacing apart, and where wider than that are "
+      "one constant ERB-rate step apart; spacing 0 is the ERB layout.");
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    size_t n = cases[i].n;
+    float spacing = cases[i].spacing;
+    double step = -1.0;
+    size_t n_erb = 0;
+    size_t b;
+
+    g_assert_cmpint (dae_band_layout_erb_spaced (n, cases[i].min_hz,
+            cases[i].max_hz, spacing, centers), ==, DAE_OK);
+    g_assert_cmpfloat (centers[0], ==, cases[i].min_hz);
+    g_assert_cmpfloat (centers[n - 1], ==, cases[i].max_hz);
+    for (b = 1; b < n; b++) {
+      double gap = (double) centers[b] - (double) centers[b - 1];
+      double erb_gap = erb_rate (centers[b]) - erb_rate (centers[b - 1]);
+
+      /* float rounding of the centres: 1e-3 Hz */
+      g_assert_cmpfloat (gap, >=, spacing - 1e-3);
+      if (b + 1 < n && gap > spacing + 1e-2) {
+        /* an ERB step: all of them are the same */
+        if (step < 0.0)
+          step = erb_gap;
+        g_assert_cmpfloat_with_epsilon (erb_gap, step, 1e-3);
+        n_erb++;
+      } else if (step >= 0.0 && b + 1 < n) {
+        /* once the ERB step is wider, the spacing never takes over again */
+        g_assert_not_reached ();
+      }
+    }
+    if (i == 0 || i == 1) {
+      /* the low bands are single bins, the high ones ERB-spaced */
+      g_assert_cmpfloat_with_epsilon (centers[1] - centers[0], spacing, 1e-3);
+      g_assert_cmpuint (n_erb, >, n / 4);
+    }
+  }
+
+  /* the last case is linear: 0, 100, ..., 1000 Hz */
+  for (i = 0; i < 11; i++)
+    g_assert_cmpfloat_with_epsilon (centers[i], 100.0 * i, 1e-3);
+
+  /* 0 spacing is dae_band_layout_erb (), bit for bit */
+  g_assert_cmpint (dae_band_layout_erb_spaced (32, 50.0f, 7200.0f, 0.0f,
+          centers), ==, DAE_OK);
+  g_assert_cmpint (dae_band_layout_erb (32, 50.0f, 7200.0f, erb), ==, DAE_OK);
+  g_assert_cmpmem (centers, 32 * sizeof (float), erb, 32 * sizeof (float));
+
+  /* a spacing too small to matter is the ERB layout up to rounding */
+  g_assert_cmpint (dae_band_layout_erb_spaced (32, 50.0f, 7200.0f, 1.0f,
+          centers), ==, DAE_OK);
+  for (i = 0; i < 32; i++)
+    g_assert_cmpfloat_with_epsilon (centers[i], erb[i], ERB_HZ_TOLERANCE);
+
+  /* invalid: does not fit, negative, NaN, and the ERB layout's own checks */
+  g_assert_cmpint (dae_band_layout_erb_spaced (12, 0.0f, 1000.0f, 100.0f,
+          centers), ==, DAE_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpint (dae_band_layout_erb_spaced (32, 50.0f, 7200.0f, -1.0f,
+          centers), ==, DAE_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpint (dae_band_layout_erb_spaced (32, 50.0f, 7200.0f, NAN,
+          centers), ==, DAE_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpint (dae_band_layout_erb_spaced (32, 50.0f, 7200.0f, INFINITY,
+          centers), ==, DAE_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpint (dae_band_layout_erb_spaced (1, 50.0f, 7200.0f, 10.0f,
+          centers), ==, DAE_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpint (dae_band_layout_erb_spaced (32, 7200.0f, 50.0f, 10.0f,
+          centers), ==, DAE_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpint (dae_band_layout_erb_spaced (32, 50.0f, 7200.0f, 10.0f,
+          NULL), ==, DAE_ERROR_INVALID_ARGUMENT);
+}
+
 /* ------------------------------------------------------------------------ */
 
 typedef struct
@@ -583,6 +676,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/features/erb/layout", test_erb_layout);
   g_test_add_func ("/features/erb/invalid-arguments", test_erb_invalid);
+  g_test_add_func ("/features/erb/spaced-layout", test_erb_spaced_layout);
 
   g_test_add_data_func ("/features/bands/flat/16k-320", &size_16k,
       test_bands_flat);

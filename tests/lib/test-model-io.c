@@ -1615,6 +1615,68 @@ test_band_range_roundtrip (void)
 }
 
 static void
+test_band_spacing_roundtrip (void)
+{
+  DaeModelConfig config;
+  DaeModelConfig got;
+  DaeModel *model = NULL;
+  DaeModel *loaded = NULL;
+  DaeError error;
+  float expected[DAE_MAX_BANDS];
+  guint8 *buf;
+  gsize size;
+
+  g_test_summary ("A model with a minimum band spacing has the spaced ERB "
+      "layout; the file stores those centres, the loaded model has exactly "
+      "them, and its config says spacing 0 (the stored centres are the "
+      "layout).  A spacing the bands cannot fit is refused with the field "
+      "named.");
+
+  small_config (&config, FALSE);
+  config.n_bands = 48;
+  config.band_min_hz = 50.0f;
+  config.band_max_hz = 7000.0f;
+  config.band_min_spacing_hz = 50.0f;
+  g_assert_cmpint (dae_band_layout_erb_spaced (48, 50.0f, 7000.0f, 50.0f,
+          expected), ==, DAE_OK);
+  g_assert_cmpint (dae_model_alloc (&config, &model, &error), ==, DAE_OK);
+  g_assert_cmpmem (dae_model_get_band_centers (model), 48 * sizeof (float),
+      expected, 48 * sizeof (float));
+  g_assert_cmpfloat_with_epsilon (dae_model_get_band_centers (model)[1],
+      100.0, 1e-3);
+  dae_model_get_config (model, &got);
+  g_assert_true (got.band_min_spacing_hz == 50.0f);
+
+  buf = save_bytes (model, &size);
+  g_assert_cmpint (dae_model_load_memory (buf, size, &loaded, &error), ==,
+      DAE_OK);
+  g_assert_cmpmem (dae_model_get_band_centers (loaded), 48 * sizeof (float),
+      expected, 48 * sizeof (float));
+  dae_model_get_config (loaded, &got);
+  g_assert_true (got.band_min_spacing_hz == 0.0f);
+  g_assert_true (got.band_min_hz == 50.0f);
+  g_assert_true (got.band_max_hz == 7000.0f);
+  dae_model_unref (loaded);
+  g_free (buf);
+  dae_model_unref (model);
+
+  /* 48 bands 150 Hz apart do not fit in 50 .. 7000 Hz; NaN and < 0 */
+  config.band_min_spacing_hz = 150.0f;
+  memset (&error, 0, sizeof (error));
+  g_assert_cmpint (dae_model_config_validate (&config, &error), ==,
+      DAE_ERROR_INVALID_ARGUMENT);
+  assert_message_contains (&error, "band_min_spacing_hz = 150");
+  g_assert_cmpint (dae_model_alloc (&config, &model, &error), ==,
+      DAE_ERROR_INVALID_ARGUMENT);
+  config.band_min_spacing_hz = NAN;
+  g_assert_cmpint (dae_model_config_validate (&config, &error), ==,
+      DAE_ERROR_INVALID_ARGUMENT);
+  config.band_min_spacing_hz = -1.0f;
+  g_assert_cmpint (dae_model_config_validate (&config, &error), ==,
+      DAE_ERROR_INVALID_ARGUMENT);
+}
+
+static void
 test_calibration (void)
 {
   DaeModel *model = make_model (FALSE, TEST_SEED);
@@ -1891,6 +1953,8 @@ main (int argc, char **argv)
   g_test_add_func ("/model/io/oversized-file", test_oversized_file);
   g_test_add_func ("/model/io/roundtrip/band-range-predictive",
       test_band_range_roundtrip);
+  g_test_add_func ("/model/io/roundtrip/band-spacing",
+      test_band_spacing_roundtrip);
   g_test_add_func ("/model/io/calibration", test_calibration);
   g_test_add_func ("/model/io/truncated", test_truncated);
   g_test_add_func ("/model/io/byte-flips", test_flips);

@@ -785,7 +785,7 @@ test_checkpoint_corrupt (void)
 
   g_test_summary ("Truncated, corrupt, missing and foreign checkpoints are "
       "refused with an error (no crash); a checkpoint of another "
-      "architecture or recipe gives DAE_ERROR_INCOMPATIBLE.");
+      "architecture, band layout or recipe gives DAE_ERROR_INCOMPATIBLE.");
 
   tiny_model_config (&mc);
   tiny_train_config (&tc, DAE_RECIPE_DENOISE);
@@ -853,6 +853,15 @@ test_checkpoint_corrupt (void)
   g_assert_cmpint (dae_trainer_load_checkpoint (trainer, path, &error), ==,
       DAE_ERROR_INCOMPATIBLE);
   g_assert_nonnull (strstr (error.message, "bands from"));
+  dae_trainer_free (trainer);
+
+  /* the same band range with another spacing: another layout */
+  tiny_model_config (&mc);
+  mc.band_min_spacing_hz = 300.0f;
+  trainer = make_trainer (&mc, &tc);
+  g_assert_cmpint (dae_trainer_load_checkpoint (trainer, path, &error), ==,
+      DAE_ERROR_INCOMPATIBLE);
+  g_assert_nonnull (strstr (error.message, "band layout"));
   dae_trainer_free (trainer);
   tiny_model_config (&mc);
 

@@ -144,6 +144,33 @@ DAE_API DaeStatus       dae_band_layout_erb           (size_t n_bands,
                                                        float max_hz,
                                                        float *centers_hz) DAE_WARN_UNUSED_RESULT;
 
+/**
+ * dae_band_layout_erb_spaced:
+ * @n_bands: number of bands, 2 to %DAE_MAX_BANDS
+ * @min_hz: centre of the lowest band in Hz, >= 0
+ * @max_hz: centre of the highest band in Hz, > @min_hz
+ * @min_spacing_hz: smallest distance between neighbouring centres in Hz,
+ *   >= 0; (@n_bands - 1) * @min_spacing_hz must fit between @min_hz and
+ *   @max_hz
+ * @centers_hz: (out caller-allocates) @n_bands band centres in Hz
+ *
+ * Like dae_band_layout_erb(), but neighbouring centres are never closer
+ * than @min_spacing_hz: from @min_hz up, each centre is one constant step
+ * further on the ERB-rate scale or @min_spacing_hz further in Hz, whichever
+ * is more, with the step chosen so that the last centre is @max_hz.  With
+ * @min_spacing_hz the FFT bin spacing (sample rate / window), the low
+ * bands are single bins (a band narrower than a bin carries no information
+ * of its own) and the bands this saves go to the higher frequencies.  0 is
+ * dae_band_layout_erb().
+ *
+ * Returns: %DAE_OK or %DAE_ERROR_INVALID_ARGUMENT.
+ */
+DAE_API DaeStatus       dae_band_layout_erb_spaced    (size_t n_bands,
+                                                       float min_hz,
+                                                       float max_hz,
+                                                       float min_spacing_hz,
+                                                       float *centers_hz) DAE_WARN_UNUSED_RESULT;
+
 /* ------------------------------------------------------------------------ */
 /* Model                                                                     */
 
@@ -161,6 +188,8 @@ typedef struct DaeModel DaeModel;
  *   @band_max_hz; the bands are ERB-spaced from @band_min_hz to
  *   @band_max_hz (dae_band_layout_erb())
  * @band_max_hz: centre of the highest band in Hz, below sample_rate / 2
+ * @band_min_spacing_hz: smallest distance between band centres in Hz, >= 0
+ *   (dae_band_layout_erb_spaced(); 0, the default, is the plain ERB layout)
  * @enc_dense: width of the encoder's dense layer, 1 to 1024
  * @enc_gru: width of the encoder's GRU, 1 to 1024
  * @bottleneck: width of the bottleneck dense layer, 1 to 1024
@@ -194,6 +223,7 @@ typedef struct
   int has_vad;
   int gain_skip;
   int predictive;
+  float band_min_spacing_hz;
 } DaeModelConfig;
 
 /**
@@ -310,7 +340,8 @@ DAE_API void            dae_model_unref               (DaeModel *model);
  * @model: a model
  * @config: (out caller-allocates) receives the model's architecture; for a
  *   model read from a file, band_min_hz and band_max_hz are its first and
- *   last stored band centres (dae_model_get_band_centers() gives them all)
+ *   last stored band centres and band_min_spacing_hz is 0: the stored
+ *   centres are the layout (dae_model_get_band_centers() gives them all)
  */
 DAE_API void            dae_model_get_config          (const DaeModel *model,
                                                        DaeModelConfig *config);
