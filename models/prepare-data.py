@@ -471,7 +471,10 @@ def main():
     j48_train = joined(cache, sp48_train, 48000, 101)
 
     lists = {
-        "speech-16k-train.txt": j16_train,
+        # the 16 kHz model also learns from the full-band training voices
+        # (dae-train resamples them): the asterisk training prompts are
+        # only two female speakers
+        "speech-16k-train.txt": j16_train + j48_train,
         "speech-16k-train-utterances.txt": sp16_train,
         "speech-16k-eval.txt": sp16_eval,
         "speech-48k-train.txt": j48_train,
