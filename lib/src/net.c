@@ -5,7 +5,7 @@
  * Two views of the same network (see DaeNet in dae-private.h):
  *
  *  - dae_net_step() runs one frame for the streaming processor with
- *    matrix-vector products (cblas_sgemv) and no allocation;
+ *    matrix-vector products (matvec_add() below) and no allocation;
  *  - the *_seq primitives run one layer over T frames at once (cblas_sgemm
  *    where the frames are independent) and backpropagate through it, for the
  *    trainer and the gradient-check tests.
@@ -93,6 +93,70 @@ activation_backward (DaeActivation act, const float *y, const float *dy,
 }
 
 /* ------------------------------------------------------------------------ */
+/* Matrix-vector product                                                     */
+
+/* y += A x, A row-major [rows][cols].  The per-frame path uses this rather
+ * than cblas_sgemv: OpenBLAS picks its kernels by CPU model and Debian 12's
+ * (0.3.21) falls back to generic SSE3 ones on CPUs it does not know, which
+ * doubled the element's CPU time on an AVX-512 machine.  With GCC on x86-64
+ * the function is compiled for AVX-512, AVX2 and the baseline, and the
+ * dynamic loader picks the clone for the CPU (target_clones); elsewhere it
+ * is the portable code.  Every row is summed in the same order by every
+ * clone: eight lanes of four interleaved accumulators, then the lanes
+ * pairwise, then the leftover columns. */
+typedef float DaeVec8 __attribute__((vector_size (32)));
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) \
+    && defined(__linux__)
+#define DAE_TARGET_CLONES \
+  __attribute__ ((target_clones ("avx512f", "avx2", "default")))
+#else
+#define DAE_TARGET_CLONES
+#endif
+
+/* acc += a[0..7] * x[0..7], unaligned (a macro: passing or returning a
+ * 32-byte vector by value changes the ABI between the clones) */
+#define MAC8(acc, a, x) \
+  do { \
+    DaeVec8 va_, vx_; \
+    memcpy (&va_, (a), sizeof (va_)); \
+    memcpy (&vx_, (x), sizeof (vx_)); \
+    (acc) += va_ * vx_; \
+  } while (0)
+
+DAE_TARGET_CLONES static void
+matvec_add (size_t rows, size_t cols, const float *a, const float *x, float *y)
+{
+  size_t r;
+
+  for (r = 0; r < rows; r++) {
+    const float *row = a + r * cols;
+    DaeVec8 acc0 = { 0 };
+    DaeVec8 acc1 = { 0 };
+    DaeVec8 acc2 = { 0 };
+    DaeVec8 acc3 = { 0 };
+    DaeVec8 acc;
+    float sum;
+    size_t c = 0;
+
+    for (; c + 32 <= cols; c += 32) {
+      MAC8 (acc0, row + c, x + c);
+      MAC8 (acc1, row + c + 8, x + c + 8);
+      MAC8 (acc2, row + c + 16, x + c + 16);
+      MAC8 (acc3, row + c + 24, x + c + 24);
+    }
+    for (; c + 8 <= cols; c += 8)
+      MAC8 (acc0, row + c, x + c);
+    acc = (acc0 + acc1) + (acc2 + acc3);
+    sum = ((acc[0] + acc[4]) + (acc[1] + acc[5]))
+        + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for (; c < cols; c++)
+      sum += row[c] * x[c];
+    y[r] += sum;
+  }
+}
+
+/* ------------------------------------------------------------------------ */
 /* Dense layer                                                               */
 
 /* One frame: y = act (W x + b). */
@@ -100,8 +164,7 @@ static void
 dense_step (const DaeDense * layer, const float *x, float *y)
 {
   memcpy (y, layer->b, layer->n_out * sizeof (float));
-  cblas_sgemv (CblasRowMajor, CblasNoTrans, (int) layer->n_out,
-      (int) layer->n_in, 1.0f, layer->w, (int) layer->n_in, x, 1, 1.0f, y, 1);
+  matvec_add (layer->n_out, layer->n_in, layer->w, x, y);
   activate (layer->act, y, layer->n_out);
 }
 
@@ -211,12 +274,10 @@ gru_row_biases (const DaeGru * layer, float *row)
 static void
 gru_row_recurrent (const DaeGru * layer, const float *h_prev, float *row)
 {
-  const int H = (int) layer->n_hidden;
+  const size_t H = layer->n_hidden;
 
-  cblas_sgemv (CblasRowMajor, CblasNoTrans, 2 * H, H, 1.0f, layer->u, H,
-      h_prev, 1, 1.0f, row, 1);
-  cblas_sgemv (CblasRowMajor, CblasNoTrans, H, H, 1.0f,
-      layer->u + 2 * (size_t) H * H, H, h_prev, 1, 1.0f, row + 3 * H, 1);
+  matvec_add (2 * H, H, layer->u, h_prev, row);
+  matvec_add (H, H, layer->u + 2 * H * H, h_prev, row + 3 * H);
 }
 
 /* z = sigmoid (a_z), r = sigmoid (a_r), n = tanh (Wn x + bxn + r * hn),
@@ -245,8 +306,7 @@ static void
 gru_step (const DaeGru * layer, const float *x, float *h, float *row)
 {
   gru_row_biases (layer, row);
-  cblas_sgemv (CblasRowMajor, CblasNoTrans, (int) (3 * layer->n_hidden),
-      (int) layer->n_in, 1.0f, layer->w, (int) layer->n_in, x, 1, 1.0f, row, 1);
+  matvec_add (3 * layer->n_hidden, layer->n_in, layer->w, x, row);
   gru_row_recurrent (layer, h, row);
   gru_finish (layer->n_hidden, row, h, h);
 }
