@@ -106,8 +106,10 @@ activation_backward (DaeActivation act, const float *y, const float *dy,
  * pairwise, then the leftover columns. */
 typedef float DaeVec8 __attribute__((vector_size (32)));
 
+/* Not under ThreadSanitizer: the loader runs the clones' resolver before
+ * the TSan runtime is initialised, and the instrumented resolver crashes. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) \
-    && defined(__linux__)
+    && defined(__linux__) && !defined(__SANITIZE_THREAD__)
 #define DAE_TARGET_CLONES \
   __attribute__ ((target_clones ("avx512f", "avx2", "default")))
 #else
