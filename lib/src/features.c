@@ -42,6 +42,16 @@ hz_from_erb_rate (double erb)
   return (pow (10.0, erb / 21.4) - 1.0) / 0.00437;
 }
 
+/* The arguments both ERB layouts share. */
+static int
+layout_args_valid (size_t n_bands, float min_hz, float max_hz,
+    const float *centers_hz)
+{
+  return centers_hz != NULL && n_bands >= 2 && n_bands <= DAE_MAX_BANDS
+      && isfinite (min_hz) && isfinite (max_hz) && min_hz >= 0.0f
+      && min_hz < max_hz;
+}
+
 DaeStatus
 dae_band_layout_erb (size_t n_bands, float min_hz, float max_hz,
     float *centers_hz)
@@ -50,13 +60,7 @@ dae_band_layout_erb (size_t n_bands, float min_hz, float max_hz,
   double erb_max;
   size_t b;
 
-  if (centers_hz == NULL)
-    return DAE_ERROR_INVALID_ARGUMENT;
-  if (n_bands < 2 || n_bands > DAE_MAX_BANDS)
-    return DAE_ERROR_INVALID_ARGUMENT;
-  if (!isfinite (min_hz) || !isfinite (max_hz))
-    return DAE_ERROR_INVALID_ARGUMENT;
-  if (!(min_hz >= 0.0f) || !(min_hz < max_hz))
+  if (!layout_args_valid (n_bands, min_hz, max_hz, centers_hz))
     return DAE_ERROR_INVALID_ARGUMENT;
 
   erb_min = erb_rate_from_hz (min_hz);
@@ -111,11 +115,7 @@ dae_band_layout_erb_spaced (size_t n_bands, float min_hz, float max_hz,
     return DAE_ERROR_INVALID_ARGUMENT;
   if (min_spacing_hz == 0.0f)
     return dae_band_layout_erb (n_bands, min_hz, max_hz, centers_hz);
-  if (centers_hz == NULL || n_bands < 2 || n_bands > DAE_MAX_BANDS)
-    return DAE_ERROR_INVALID_ARGUMENT;
-  if (!isfinite (min_hz) || !isfinite (max_hz))
-    return DAE_ERROR_INVALID_ARGUMENT;
-  if (!(min_hz >= 0.0f) || !(min_hz < max_hz))
+  if (!layout_args_valid (n_bands, min_hz, max_hz, centers_hz))
     return DAE_ERROR_INVALID_ARGUMENT;
   /* the bands must fit at the minimum spacing */
   if ((double) (n_bands - 1) * (double) min_spacing_hz
