@@ -102,6 +102,9 @@ typedef struct
   gint validation_sequences;
   gdouble snr_min;
   gdouble snr_max;
+  gdouble filter_probability;
+  gdouble reverb_probability;
+  gdouble clip_probability;
   gdouble corruption;
   gdouble dropout;
   gdouble threshold_quantile;
@@ -582,6 +585,16 @@ make_option_context (Options * o)
         "Lowest mixing SNR in dB (denoise)", "DB"},
     {"snr-max", 0, 0, G_OPTION_ARG_DOUBLE, &o->snr_max,
         "Highest mixing SNR in dB (denoise)", "DB"},
+    {"filter-probability", 0, 0, G_OPTION_ARG_DOUBLE,
+          &o->filter_probability,
+        "Chance of a random microphone-like colouring filter, 0 to 1 "
+          "(recipe default)", "P"},
+    {"reverb-probability", 0, 0, G_OPTION_ARG_DOUBLE,
+          &o->reverb_probability,
+        "Chance of synthetic reverberation on the speech, 0 to 1 "
+          "(denoise; recipe default)", "P"},
+    {"clip-probability", 0, 0, G_OPTION_ARG_DOUBLE, &o->clip_probability,
+        "Chance of clipping the input, 0 to 1 (recipe default)", "P"},
     {"corruption", 0, 0, G_OPTION_ARG_DOUBLE, &o->corruption,
         "Std of the noise added to the normalised input features "
           "(anomaly; recipe default)", "STD"},
@@ -658,6 +671,9 @@ options_init (Options * o)
   o->validation_sequences = -1;
   o->snr_min = NAN;
   o->snr_max = NAN;
+  o->filter_probability = NAN;
+  o->reverb_probability = NAN;
+  o->clip_probability = NAN;
   o->band_min_hz = NAN;
   o->band_max_hz = NAN;
   o->band_spacing_hz = NAN;
@@ -796,6 +812,12 @@ make_train_config (const Options * o, DaeRecipe recipe, DaeTrainConfig * config)
     config->snr_max_db = o->snr_max;
   if (config->snr_min_db > config->snr_max_db)
     return usage_error ("--snr-min must not be above --snr-max");
+  if (!isnan (o->filter_probability))
+    config->filter_probability = o->filter_probability;
+  if (!isnan (o->reverb_probability))
+    config->reverb_probability = o->reverb_probability;
+  if (!isnan (o->clip_probability))
+    config->clip_probability = o->clip_probability;
   if (recipe != DAE_RECIPE_ANOMALY && (!isnan (o->corruption)
           || !isnan (o->dropout)
           || !isnan (o->threshold_quantile) || !isnan (o->alarm_hold)))

@@ -15,7 +15,7 @@ export OPENBLAS_NUM_THREADS=1
 . "$(dirname "$0")/tap.sh"
 
 echo "TAP version 13"
-echo "1..9"
+echo "1..11"
 
 check_status "--help exits 0" 0 "$TRAIN" --help
 if grep -q -- "--steps-per-epoch" "$TMP/out" && grep -q -- "--bands" "$TMP/out"
@@ -28,6 +28,10 @@ fi
 check_status "no arguments is a usage error (exit 2)" 2 "$TRAIN"
 check_status "denoise without --noise is a usage error (exit 2)" 2 \
   "$TRAIN" denoise --speech "$TMP" -o "$TMP/x.dae"
+
+check_status "--reverb-probability 1.5 is a usage error (exit 2)" 2 \
+  "$TRAIN" denoise --speech "$TMP" --noise "$TMP" -o "$TMP/x.dae" \
+  --reverb-probability 1.5
 
 check_status "--info on a missing file exits 1" 1 \
   "$TRAIN" --info "$TMP/no-such-model.dae"
@@ -44,6 +48,7 @@ if ! command -v gst-launch-1.0 >/dev/null 2>&1 ||
   skip "tiny training run" "no gst-launch-1.0 with audiotestsrc/wavenc"
   skip "--info prints the trained model's rate" "no training run"
   skip "an unreadable source is skipped by name" "no training run"
+  skip "--info shows the augmentation options" "no training run"
   [ "$failed" -eq 0 ]
   exit
 fi
@@ -61,7 +66,8 @@ echo "this is not audio" >"$TMP/speech/broken.wav"
 check_status "tiny training run" 0 \
   "$TRAIN" denoise --speech "$TMP/speech" --noise "$TMP/noise/pink.wav" \
   -o "$TMP/tiny.dae" --epochs 1 --steps-per-epoch 2 --batch-size 2 \
-  --sequence-frames 20 --validation-sequences 2 --threads 1 --seed 3
+  --sequence-frames 20 --validation-sequences 2 --threads 1 --seed 3 \
+  --reverb-probability 0 --filter-probability 1 --clip-probability 0.5
 cp "$TMP/out" "$TMP/train.out"
 
 if "$TRAIN" --info "$TMP/tiny.dae" >"$TMP/out" 2>&1 &&
@@ -69,6 +75,12 @@ if "$TRAIN" --info "$TMP/tiny.dae" >"$TMP/out" 2>&1 &&
   ok "--info prints the trained model's rate"
 else
   not_ok "--info prints the trained model's rate" "$TMP/out"
+fi
+
+if grep -q "colouring 1, reverberation 0, clipping 0.5" "$TMP/out"; then
+  ok "--info shows the augmentation options"
+else
+  not_ok "--info shows the augmentation options" "$TMP/out"
 fi
 
 if grep -q "skipping $TMP/speech/broken.wav" "$TMP/train.out"; then
