@@ -11,6 +11,7 @@
  * Usage:
  *   dae-train denoise --speech SRC... --noise SRC... -o model.dae [options]
  *   dae-train anomaly --normal SRC... -o machine.dae [options]
+ *   dae-train average -o model.dae EPOCH.dae...
  *   dae-train --info model.dae
  *
  * A SRC is a file, a directory (searched recursively for audio files) or
@@ -65,6 +66,7 @@ typedef struct
   gchar *output;
   gchar *info_file;
   gchar *checkpoint;
+  gchar *save_epochs;
   gchar *info_text;
   gboolean resume;
   gboolean version;
@@ -495,6 +497,9 @@ make_option_context (Options * o)
         "Checkpoint written after every epoch (default OUTPUT.ckpt)", "FILE"},
     {"resume", 0, 0, G_OPTION_ARG_NONE, &o->resume,
         "Continue from the checkpoint if it exists", NULL},
+    {"save-epochs", 0, 0, G_OPTION_ARG_FILENAME, &o->save_epochs,
+        "Also write every epoch's weights to DIR/epoch-NNN.dae (for "
+          "'dae-train average')", "DIR"},
     {"info-text", 0, 0, G_OPTION_ARG_STRING, &o->info_text,
         "Text to store in the model (before the command line and data "
           "summary that are always stored)", "TEXT"},
@@ -615,11 +620,13 @@ make_option_context (Options * o)
   };
   GOptionContext *context;
 
-  context = g_option_context_new ("denoise|anomaly - train a dae model");
+  context = g_option_context_new ("denoise|anomaly|average - train a dae "
+      "model");
   g_option_context_set_summary (context,
       "  dae-train denoise --speech SRC... --noise SRC... -o model.dae "
       "[OPTION...]\n"
       "  dae-train anomaly --normal SRC... -o machine.dae [OPTION...]\n"
+      "  dae-train average -o model.dae EPOCH.dae...\n"
       "  dae-train --info model.dae\n\n"
       "A SRC is an audio file in any format GStreamer can decode, a "
       "directory\n(searched recursively for audio files) or @LIST, a text "
@@ -633,7 +640,11 @@ make_option_context (Options * o)
       "anomaly threshold is the 0.99 quantile\n(--threshold-quantile) of "
       "its frame scores, and the false alarms a detector\nwith a 0.2 s hold "
       "(--alarm-hold) raises on it are stored as the expected\nfalse-alarm "
-      "rate per hour (--info shows both).");
+      "rate per hour (--info shows both).\n\n"
+      "average: writes the mean of the weights of models from one run, "
+      "for example\nthe last epochs that --save-epochs wrote (the "
+      "denoise models need no\ncalibration; averaged anomaly models have "
+      "no threshold).");
   g_option_context_set_description (context,
       "Exit status: 0 ok, 1 runtime failure, 2 usage error, 130 "
       "interrupted.\n");
@@ -695,6 +706,7 @@ options_clear (Options * o)
   g_free (o->output);
   g_free (o->info_file);
   g_free (o->checkpoint);
+  g_free (o->save_epochs);
   g_free (o->info_text);
 }
 
@@ -880,6 +892,37 @@ save_model (DaeTrainer * trainer, const gchar * path)
   return TRUE;
 }
 
+/* DIR/epoch-NNN.dae: the weights after that epoch */
+static gboolean
+save_epoch_model (DaeTrainer * trainer, const gchar * dir, size_t epoch)
+{
+  DaeModel *model = NULL;
+  DaeError error;
+  gchar *name;
+  gchar *path;
+  gboolean ok = FALSE;
+
+  if (g_mkdir_with_parents (dir, 0777) != 0) {
+    fprintf (stderr, PROGRAM ": cannot create %s: %s\n", dir,
+        g_strerror (errno));
+    return FALSE;
+  }
+  name = g_strdup_printf ("epoch-%03zu.dae", epoch);
+  path = g_build_filename (dir, name, NULL);
+  if (dae_trainer_get_current_model (trainer, &model, &error) != DAE_OK)
+    fprintf (stderr, PROGRAM ": cannot get epoch %zu's weights: %s\n", epoch,
+        error.message);
+  else if (dae_model_save_file (model, path, &error) != DAE_OK)
+    fprintf (stderr, PROGRAM ": cannot write %s: %s\n", path, error.message);
+  else
+    ok = TRUE;
+  if (model != NULL)
+    dae_model_unref (model);
+  g_free (path);
+  g_free (name);
+  return ok;
+}
+
 static gboolean
 save_checkpoint (DaeTrainer * trainer, const gchar * path)
 {
@@ -1054,6 +1097,9 @@ train (const Options * o, DaeRecipe recipe, const gchar * command_line)
 
     if (!save_checkpoint (trainer, o->checkpoint))
       goto out;
+    if (o->save_epochs != NULL
+        && !save_epoch_model (trainer, o->save_epochs, result.epoch))
+      goto out;
     /* keep a usable model on disk while training runs */
     if (result.improved && !save_model (trainer, o->output))
       goto out;
@@ -1079,6 +1125,76 @@ interrupted_or_failed:
 out:
   g_free (info);
   dae_trainer_free (trainer);
+  return ret;
+}
+
+/* average                                                                   */
+
+/* The info text of an average: the first model's text without its
+ * "weights:" line (it names one epoch), then what was averaged. */
+static gchar *
+average_info (const char *first, gchar ** inputs, int n_inputs)
+{
+  GString *text = g_string_new (NULL);
+  gchar **lines = g_strsplit (first, "\n", -1);
+  int i;
+
+  for (i = 0; lines[i] != NULL; i++) {
+    if (lines[i][0] == '\0' || g_str_has_prefix (lines[i], "weights: "))
+      continue;
+    g_string_append_printf (text, "%s\n", lines[i]);
+  }
+  g_strfreev (lines);
+  g_string_append_printf (text, "weights: the mean of %d model file%s:",
+      n_inputs, n_inputs == 1 ? "" : "s");
+  for (i = 0; i < n_inputs; i++) {
+    gchar *base = g_path_get_basename (inputs[i]);
+
+    g_string_append_printf (text, " %s", base);
+    g_free (base);
+  }
+  g_string_append_c (text, '\n');
+  return g_string_free (text, FALSE);
+}
+
+static int
+average (const gchar * output, gchar ** inputs, int n_inputs)
+{
+  DaeModel **models = g_new0 (DaeModel *, n_inputs);
+  DaeModel *mean = NULL;
+  DaeError error;
+  gchar *info = NULL;
+  int ret = EXIT_FAILURE;
+  int i;
+
+  for (i = 0; i < n_inputs; i++) {
+    if (dae_model_load_file (inputs[i], &models[i], &error) != DAE_OK) {
+      fprintf (stderr, PROGRAM ": %s: %s\n", inputs[i], error.message);
+      goto out;
+    }
+  }
+  info = average_info (dae_model_get_info (models[0]), inputs, n_inputs);
+  if (dae_model_average (models, (size_t) n_inputs, info, &mean,
+          &error) != DAE_OK) {
+    fprintf (stderr, PROGRAM ": cannot average: %s\n", error.message);
+    goto out;
+  }
+  if (dae_model_save_file (mean, output, &error) != DAE_OK) {
+    fprintf (stderr, PROGRAM ": cannot write %s: %s\n", output, error.message);
+    goto out;
+  }
+  fprintf (stderr, PROGRAM ": wrote %s (mean of %d models)\n", output,
+      n_inputs);
+  ret = EXIT_OK;
+
+out:
+  for (i = 0; i < n_inputs; i++)
+    if (models[i] != NULL)
+      dae_model_unref (models[i]);
+  g_free (models);
+  if (mean != NULL)
+    dae_model_unref (mean);
+  g_free (info);
   return ret;
 }
 
@@ -1132,6 +1248,19 @@ main (int argc, char **argv)
     usage_error ("missing recipe: denoise or anomaly");
     goto done;
   }
+  if (strcmp (args[1], "average") == 0) {
+    if (options.output == NULL)
+      usage_error ("--output (-o) is required");
+    else if (n_args < 3)
+      usage_error ("average needs one or more model files");
+    else if (options.speech != NULL || options.noise != NULL
+        || options.normal != NULL)
+      usage_error ("average takes model files, not --speech, --noise or "
+          "--normal");
+    else
+      ret = average (options.output, args + 2, n_args - 2);
+    goto done;
+  }
   if (n_args > 2) {
     gchar *message = g_strdup_printf ("unexpected argument '%s' (sources "
         "go after --speech, --noise or --normal)", args[2]);
@@ -1161,8 +1290,8 @@ main (int argc, char **argv)
       goto done;
     }
   } else {
-    gchar *message = g_strdup_printf ("unknown recipe '%s' (denoise or "
-        "anomaly)", args[1]);
+    gchar *message = g_strdup_printf ("unknown recipe '%s' (denoise, "
+        "anomaly or average)", args[1]);
 
     usage_error (message);
     g_free (message);

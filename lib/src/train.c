@@ -1859,8 +1859,11 @@ append_source_summary (DaeTrainer * tr, char *info, size_t s)
   info_append (info, "\n");
 }
 
-DaeStatus
-dae_trainer_get_model (DaeTrainer * trainer, DaeModel ** model_out,
+/* dae_trainer_get_model() (current 0: the best weights, calibrated) and
+ * dae_trainer_get_current_model() (current 1: the weights as they are, no
+ * calibration) */
+static DaeStatus
+build_model (DaeTrainer * trainer, int current, DaeModel ** model_out,
     DaeError * error)
 {
   DaeTrainer *tr = trainer;
@@ -1883,7 +1886,8 @@ dae_trainer_get_model (DaeTrainer * trainer, DaeModel ** model_out,
   if (status != DAE_OK)
     return status;
   dae_model_list_tensors (model, dest);
-  copy_weights (dest, tr->epoch > 0 ? tr->tb : tr->tp, tr->n_tensors);
+  copy_weights (dest, tr->epoch > 0 && !current ? tr->tb : tr->tp,
+      tr->n_tensors);
   copy_norm (model, tr->model);
 
   info = model->info;
@@ -1903,6 +1907,9 @@ dae_trainer_get_model (DaeTrainer * trainer, DaeModel ** model_out,
       (unsigned long long) c->seed, tr->epoch, c->steps_per_epoch,
       c->batch_size, c->sequence_frames, c->learning_rate, c->lr_decay,
       c->grad_clip);
+  if (current)
+    info_append (info, "weights: as they were after epoch %zu (not the "
+        "best validation epoch)\n", tr->epoch);
   if (c->recipe == DAE_RECIPE_DENOISE) {
     info_append (info, "augmentation: SNR %g to %g dB, speech level %g to "
         "%g dBFS, colouring %g, reverberation %g, clipping %g\n",
@@ -1923,6 +1930,12 @@ dae_trainer_get_model (DaeTrainer * trainer, DaeModel ** model_out,
         "predictive model (each frame predicted from the previous ones)" :
         "denoising autoencoder", c->corruption, c->dropout,
         c->level_min_db, c->level_max_db);
+    if (current) {
+      info_append (info, "anomaly threshold: not calibrated (epoch "
+          "weights)\n");
+      *model_out = model;
+      return DAE_OK;
+    }
     status = calibrate (tr, model, &n_frames, &n_alarms, error);
     if (status != DAE_OK) {
       dae_model_unref (model);
@@ -1946,6 +1959,109 @@ dae_trainer_get_model (DaeTrainer * trainer, DaeModel ** model_out,
     info_append (info, ")\n");
   }
 
+  *model_out = model;
+  return DAE_OK;
+}
+
+DaeStatus
+dae_trainer_get_model (DaeTrainer * trainer, DaeModel ** model_out,
+    DaeError * error)
+{
+  return build_model (trainer, 0, model_out, error);
+}
+
+DaeStatus
+dae_trainer_get_current_model (DaeTrainer * trainer, DaeModel ** model_out,
+    DaeError * error)
+{
+  return build_model (trainer, 1, model_out, error);
+}
+
+static int config_equal (const DaeModelConfig * a, const DaeModelConfig * b);
+
+DaeStatus
+dae_model_average (DaeModel * const *models, size_t n_models,
+    const char *info, DaeModel ** model_out, DaeError * error)
+{
+  DaeTensor dest[DAE_MAX_TENSORS];
+  DaeTensor src[DAE_MAX_TENSORS];
+  const DaeModel *first;
+  DaeModel *model;
+  DaeStatus status;
+  double *sum;
+  size_t n_tensors;
+  size_t nb;
+  size_t i;
+  size_t k;
+  size_t j;
+
+  if (models == NULL || n_models == 0 || model_out == NULL)
+    return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
+        "models is NULL or empty, or model_out is NULL");
+  for (i = 0; i < n_models; i++)
+    if (models[i] == NULL)
+      return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
+          "model %zu is NULL", i + 1);
+  first = models[0];
+  nb = first->config.n_bands;
+  for (i = 0; i < n_models; i++) {
+    const DaeModel *m = models[i];
+
+    if (m->anomaly_threshold >= 0.0f)
+      return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
+          "model %zu has a calibrated anomaly threshold, which belongs to "
+          "its own weights", i + 1);
+    if (i == 0)
+      continue;
+    if (!config_equal (&m->config, &first->config)
+        || memcmp (m->band_centers, first->band_centers,
+            nb * sizeof (float)) != 0)
+      return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
+          "model %zu has another architecture or band layout than model 1",
+          i + 1);
+    if (memcmp (m->norm_mean, first->norm_mean, nb * sizeof (float)) != 0
+        || memcmp (m->norm_std, first->norm_std, nb * sizeof (float)) != 0)
+      return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
+          "model %zu has another feature normalisation than model 1 (not "
+          "from the same training run)", i + 1);
+  }
+
+  status = dae_model_alloc (&first->config, &model, error);
+  if (status != DAE_OK)
+    return status;
+  memcpy (model->band_centers, first->band_centers, nb * sizeof (float));
+  copy_norm (model, first);
+  memcpy (model->error_scale, first->error_scale, nb * sizeof (float));
+  if (info != NULL) {
+    model->info[0] = '\0';
+    info_append (model->info, "%s", info);
+  } else {
+    memcpy (model->info, first->info, sizeof (model->info));
+  }
+  n_tensors = dae_model_list_tensors (model, dest);
+  sum = dae_calloc (model->n_params, sizeof (double));
+  if (sum == NULL) {
+    dae_model_unref (model);
+    return dae_set_error (error, DAE_ERROR_NO_MEMORY,
+        "out of memory averaging %zu parameters", model->n_params);
+  }
+  /* in model order, so the result does not depend on anything else */
+  for (i = 0; i < n_models; i++) {
+    double *p = sum;
+
+    dae_model_list_tensors (models[i], src);
+    for (k = 0; k < n_tensors; k++)
+      for (j = 0; j < src[k].rows * src[k].cols; j++)
+        *p++ += src[k].data[j];
+  }
+  {
+    const double *p = sum;
+
+    for (k = 0; k < n_tensors; k++)
+      for (j = 0; j < dest[k].rows * dest[k].cols; j++)
+        dest[k].data[j] = (float) (*p++ / (double) n_models);
+  }
+  dae_free (sum);
   *model_out = model;
   return DAE_OK;
 }

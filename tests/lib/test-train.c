@@ -1256,6 +1256,140 @@ test_model_config_for_recipe (void)
   dae_model_config_init_for_recipe (NULL, 16000, DAE_RECIPE_ANOMALY);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Epoch weights and averaging                                               */
+
+static DaeModel *
+get_current_model (DaeTrainer * trainer)
+{
+  DaeModel *model = NULL;
+  DaeError error = { 0 };
+
+  if (dae_trainer_get_current_model (trainer, &model, &error) != DAE_OK)
+    g_error ("dae_trainer_get_current_model: %s", error.message);
+  return model;
+}
+
+static void
+test_average (void)
+{
+  DaeModelConfig mc;
+  DaeTrainConfig tc;
+  DaeTrainer *trainer;
+  DaeTrainer *other_trainer;
+  DaeModel *a;
+  DaeModel *b;
+  DaeModel *mean;
+  DaeModel *other;
+  DaeModel *calibrated;
+  DaeModel *pair[2];
+  DaeTensor ta[DAE_MAX_TENSORS];
+  DaeTensor tb[DAE_MAX_TENSORS];
+  DaeTensor tm[DAE_MAX_TENSORS];
+  DaeError error = { 0 };
+  GBytes *bytes_a;
+  GBytes *bytes_one;
+  size_t n_tensors;
+  size_t k;
+  size_t j;
+  size_t n_different = 0;
+
+  g_test_summary ("dae_trainer_get_current_model() returns the weights of "
+      "the last epoch and says so; dae_model_average() returns the "
+      "element-wise mean, is the identity for one model, and refuses models "
+      "of another architecture, another run's normalisation or with a "
+      "calibrated threshold.");
+  tiny_model_config (&mc);
+  tiny_train_config (&tc, DAE_RECIPE_DENOISE);
+  tc.steps_per_epoch = 4;
+  trainer = make_trainer (&mc, &tc);
+  g_assert_cmpint (dae_trainer_get_current_model (trainer, &a, &error), ==,
+      DAE_ERROR_INVALID_ARGUMENT);
+  prepare (trainer);
+  run_epochs (trainer, 1, NULL);
+  a = get_current_model (trainer);
+  run_epochs (trainer, 1, NULL);
+  b = get_current_model (trainer);
+  g_assert_nonnull (strstr (dae_model_get_info (b), "after epoch 2"));
+
+  pair[0] = a;
+  pair[1] = b;
+  g_assert_cmpint (dae_model_average (pair, 2, "averaged", &mean, &error),
+      ==, DAE_OK);
+  g_assert_cmpstr (dae_model_get_info (mean), ==, "averaged");
+  n_tensors = dae_model_list_tensors (a, ta);
+  g_assert_cmpuint (dae_model_list_tensors (b, tb), ==, n_tensors);
+  g_assert_cmpuint (dae_model_list_tensors (mean, tm), ==, n_tensors);
+  for (k = 0; k < n_tensors; k++) {
+    for (j = 0; j < ta[k].rows * ta[k].cols; j++) {
+      float expect = (float) (((double) ta[k].data[j] + tb[k].data[j]) / 2.0);
+
+      g_assert_cmpfloat (tm[k].data[j], ==, expect);
+      n_different += ta[k].data[j] != tb[k].data[j];
+    }
+  }
+  /* the two epochs really had different weights */
+  g_assert_cmpuint (n_different, >, 0);
+  dae_model_unref (mean);
+
+  /* one model: the same file */
+  g_assert_cmpint (dae_model_average (pair, 1, NULL, &mean, &error), ==,
+      DAE_OK);
+  bytes_a = model_bytes (a);
+  bytes_one = model_bytes (mean);
+  g_assert_true (g_bytes_equal (bytes_a, bytes_one));
+  g_bytes_unref (bytes_a);
+  g_bytes_unref (bytes_one);
+  dae_model_unref (mean);
+
+  /* another run (other seed: another normalisation) */
+  tc.seed = TEST_SEED + 1;
+  other_trainer = make_trainer (&mc, &tc);
+  prepare (other_trainer);
+  other = get_current_model (other_trainer);
+  pair[1] = other;
+  g_assert_cmpint (dae_model_average (pair, 2, NULL, &mean, &error), ==,
+      DAE_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error.message, "normalisation"));
+  dae_model_unref (other);
+  dae_trainer_free (other_trainer);
+
+  /* another architecture */
+  mc.dec_gru = 12;
+  other_trainer = make_trainer (&mc, &tc);
+  prepare (other_trainer);
+  other = get_current_model (other_trainer);
+  pair[1] = other;
+  g_assert_cmpint (dae_model_average (pair, 2, NULL, &mean, &error), ==,
+      DAE_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error.message, "architecture"));
+  dae_model_unref (other);
+  dae_trainer_free (other_trainer);
+
+  /* a calibrated threshold belongs to its own weights */
+  calibrated = get_current_model (trainer);
+  calibrated->anomaly_threshold = 1.0f;
+  pair[1] = calibrated;
+  g_assert_cmpint (dae_model_average (pair, 2, NULL, &mean, &error), ==,
+      DAE_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error.message, "threshold"));
+  dae_model_unref (calibrated);
+
+  pair[1] = NULL;
+  g_assert_cmpint (dae_model_average (pair, 2, NULL, &mean, &error), ==,
+      DAE_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpint (dae_model_average (pair, 0, NULL, &mean, &error), ==,
+      DAE_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpint (dae_model_average (NULL, 1, NULL, &mean, &error), ==,
+      DAE_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpint (dae_model_average (pair, 1, NULL, NULL, &error), ==,
+      DAE_ERROR_INVALID_ARGUMENT);
+
+  dae_model_unref (a);
+  dae_model_unref (b);
+  dae_trainer_free (trainer);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1268,6 +1402,7 @@ main (int argc, char **argv)
   g_test_add_func ("/train/prepare/missing-sources", test_prepare_missing);
   g_test_add_func ("/train/progress/interrupt", test_progress_interrupt);
   g_test_add_func ("/train/gru-batch", test_gru_batch);
+  g_test_add_func ("/train/average", test_average);
   g_test_add_data_func ("/train/gradient/denoise",
       GINT_TO_POINTER (DAE_RECIPE_DENOISE), test_gradient);
   g_test_add_data_func ("/train/gradient/anomaly",

@@ -15,7 +15,7 @@ export OPENBLAS_NUM_THREADS=1
 . "$(dirname "$0")/tap.sh"
 
 echo "TAP version 13"
-echo "1..11"
+echo "1..14"
 
 check_status "--help exits 0" 0 "$TRAIN" --help
 if grep -q -- "--steps-per-epoch" "$TMP/out" && grep -q -- "--bands" "$TMP/out"
@@ -33,6 +33,9 @@ check_status "--reverb-probability 1.5 is a usage error (exit 2)" 2 \
   "$TRAIN" denoise --speech "$TMP" --noise "$TMP" -o "$TMP/x.dae" \
   --reverb-probability 1.5
 
+check_status "average without model files is a usage error (exit 2)" 2 \
+  "$TRAIN" average -o "$TMP/x.dae"
+
 check_status "--info on a missing file exits 1" 1 \
   "$TRAIN" --info "$TMP/no-such-model.dae"
 if grep -q "no-such-model.dae" "$TMP/out"; then
@@ -49,6 +52,8 @@ if ! command -v gst-launch-1.0 >/dev/null 2>&1 ||
   skip "--info prints the trained model's rate" "no training run"
   skip "an unreadable source is skipped by name" "no training run"
   skip "--info shows the augmentation options" "no training run"
+  skip "--save-epochs writes every epoch's weights" "no training run"
+  skip "average writes the mean of the epochs and says so" "no training run"
   [ "$failed" -eq 0 ]
   exit
 fi
@@ -65,9 +70,10 @@ echo "this is not audio" >"$TMP/speech/broken.wav"
 
 check_status "tiny training run" 0 \
   "$TRAIN" denoise --speech "$TMP/speech" --noise "$TMP/noise/pink.wav" \
-  -o "$TMP/tiny.dae" --epochs 1 --steps-per-epoch 2 --batch-size 2 \
+  -o "$TMP/tiny.dae" --steps-per-epoch 2 --batch-size 2 \
   --sequence-frames 20 --validation-sequences 2 --threads 1 --seed 3 \
-  --reverb-probability 0 --filter-probability 1 --clip-probability 0.5
+  --reverb-probability 0 --filter-probability 1 --clip-probability 0.5 \
+  --epochs 2 --save-epochs "$TMP/epochs"
 cp "$TMP/out" "$TMP/train.out"
 
 if "$TRAIN" --info "$TMP/tiny.dae" >"$TMP/out" 2>&1 &&
@@ -81,6 +87,25 @@ if grep -q "colouring 1, reverberation 0, clipping 0.5" "$TMP/out"; then
   ok "--info shows the augmentation options"
 else
   not_ok "--info shows the augmentation options" "$TMP/out"
+fi
+
+if [ -f "$TMP/epochs/epoch-001.dae" ] && [ -f "$TMP/epochs/epoch-002.dae" ] &&
+    "$TRAIN" --info "$TMP/epochs/epoch-002.dae" >"$TMP/out" 2>&1 &&
+    grep -q "after epoch 2" "$TMP/out"; then
+  ok "--save-epochs writes every epoch's weights"
+else
+  ls -l "$TMP/epochs" >>"$TMP/out" 2>&1
+  not_ok "--save-epochs writes every epoch's weights" "$TMP/out"
+fi
+
+if "$TRAIN" average -o "$TMP/mean.dae" "$TMP/epochs/epoch-001.dae" \
+      "$TMP/epochs/epoch-002.dae" >"$TMP/out" 2>&1 &&
+    "$TRAIN" --info "$TMP/mean.dae" >"$TMP/out" 2>&1 &&
+    grep -q "weights: the mean of 2 model files: epoch-001.dae epoch-002.dae" \
+      "$TMP/out" && ! grep -q "after epoch" "$TMP/out"; then
+  ok "average writes the mean of the epochs and says so"
+else
+  not_ok "average writes the mean of the epochs and says so" "$TMP/out"
 fi
 
 if grep -q "skipping $TMP/speech/broken.wav" "$TMP/train.out"; then

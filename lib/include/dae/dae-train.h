@@ -305,6 +305,46 @@ DAE_API DaeStatus       dae_trainer_get_model         (DaeTrainer *trainer,
                                                        DaeError *error) DAE_WARN_UNUSED_RESULT;
 
 /**
+ * dae_trainer_get_current_model:
+ * @model_out: (out) (transfer full) a new model holding the weights as they
+ *   are after the last completed epoch (not the best ones), the
+ *   normalisation and the info text of dae_trainer_get_model() with a line
+ *   naming the epoch
+ *
+ * For keeping every epoch's weights, for example to average the last ones
+ * with dae_model_average().  The anomaly threshold is not calibrated.  The
+ * trainer must be prepared (%DAE_ERROR_INVALID_ARGUMENT otherwise).
+ */
+DAE_API DaeStatus       dae_trainer_get_current_model (DaeTrainer *trainer,
+                                                       DaeModel **model_out,
+                                                       DaeError *error) DAE_WARN_UNUSED_RESULT;
+
+/**
+ * dae_model_average:
+ * @models: (array length=n_models) models from one training run
+ * @n_models: at least 1
+ * @info: (nullable) the new model's info text (truncated to
+ *   4095 bytes at a character boundary, as model files allow), or %NULL for
+ *   @models[0]'s
+ * @model_out: (out) (transfer full) a new model whose every weight is the
+ *   mean of that weight in @models (summed in double, in array order); the
+ *   rest (configuration, normalisation, band error scale) is @models[0]'s
+ *
+ * Averaging the weights of the last epochs of a run (stochastic weight
+ * averaging) gives a smoother model than any one epoch.  The models must
+ * have the same architecture, band layout and feature normalisation (the
+ * normalisation is fixed for a training run), and none may carry a
+ * calibrated anomaly threshold (it belongs to one set of weights);
+ * otherwise %DAE_ERROR_INVALID_ARGUMENT names the first model that does
+ * not fit.
+ */
+DAE_API DaeStatus       dae_model_average             (DaeModel *const *models,
+                                                       size_t n_models,
+                                                       const char *info,
+                                                       DaeModel **model_out,
+                                                       DaeError *error) DAE_WARN_UNUSED_RESULT;
+
+/**
  * dae_trainer_save_checkpoint:
  * @path: file to write (atomically: temporary file + rename)
  *
