@@ -1130,14 +1130,18 @@ out:
 
 /* average                                                                   */
 
-/* The info text of an average: the first model's text without its
- * "weights:" line (it names one epoch), then what was averaged. */
+/* The info text of an average: --info-text, the first model's text without
+ * its "weights:" line (it names one epoch), then what was averaged. */
 static gchar *
-average_info (const char *first, gchar ** inputs, int n_inputs)
+average_info (const gchar * info_text, const char *first, gchar ** inputs,
+    int n_inputs)
 {
   GString *text = g_string_new (NULL);
   gchar **lines = g_strsplit (first, "\n", -1);
   int i;
+
+  if (info_text != NULL && info_text[0] != '\0')
+    g_string_append_printf (text, "%s\n", info_text);
 
   for (i = 0; lines[i] != NULL; i++) {
     if (lines[i][0] == '\0' || g_str_has_prefix (lines[i], "weights: "))
@@ -1158,7 +1162,8 @@ average_info (const char *first, gchar ** inputs, int n_inputs)
 }
 
 static int
-average (const gchar * output, gchar ** inputs, int n_inputs)
+average (const gchar * output, const gchar * info_text, gchar ** inputs,
+    int n_inputs)
 {
   DaeModel **models = g_new0 (DaeModel *, n_inputs);
   DaeModel *mean = NULL;
@@ -1173,7 +1178,8 @@ average (const gchar * output, gchar ** inputs, int n_inputs)
       goto out;
     }
   }
-  info = average_info (dae_model_get_info (models[0]), inputs, n_inputs);
+  info = average_info (info_text, dae_model_get_info (models[0]), inputs,
+      n_inputs);
   if (dae_model_average (models, (size_t) n_inputs, info, &mean,
           &error) != DAE_OK) {
     fprintf (stderr, PROGRAM ": cannot average: %s\n", error.message);
@@ -1258,7 +1264,7 @@ main (int argc, char **argv)
       usage_error ("average takes model files, not --speech, --noise or "
           "--normal");
     else
-      ret = average (options.output, args + 2, n_args - 2);
+      ret = average (options.output, options.info_text, args + 2, n_args - 2);
     goto done;
   }
   if (n_args > 2) {

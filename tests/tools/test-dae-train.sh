@@ -98,11 +98,13 @@ else
   not_ok "--save-epochs writes every epoch's weights" "$TMP/out"
 fi
 
-if "$TRAIN" average -o "$TMP/mean.dae" "$TMP/epochs/epoch-001.dae" \
+if "$TRAIN" average -o "$TMP/mean.dae" --info-text "two epochs" \
+      "$TMP/epochs/epoch-001.dae" \
       "$TMP/epochs/epoch-002.dae" >"$TMP/out" 2>&1 &&
     "$TRAIN" --info "$TMP/mean.dae" >"$TMP/out" 2>&1 &&
     grep -q "weights: the mean of 2 model files: epoch-001.dae epoch-002.dae" \
-      "$TMP/out" && ! grep -q "after epoch" "$TMP/out"; then
+      "$TMP/out" && grep -q "^  two epochs" "$TMP/out" &&
+    ! grep -q "after epoch" "$TMP/out"; then
   ok "average writes the mean of the epochs and says so"
 else
   not_ok "average writes the mean of the epochs and says so" "$TMP/out"
