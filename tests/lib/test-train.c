@@ -263,16 +263,22 @@ run_epochs (DaeTrainer * trainer, size_t n, DaeEpochResult * last)
   }
 }
 
+/* The best model so far, or (current) the last epoch's weights */
 static DaeModel *
-get_model (DaeTrainer * trainer)
+get_model_of (DaeTrainer * trainer, gboolean current)
 {
   DaeModel *model = NULL;
   DaeError error = { 0 };
 
-  if (dae_trainer_get_model (trainer, &model, &error) != DAE_OK)
-    g_error ("dae_trainer_get_model: %s", error.message);
+  if ((current ? dae_trainer_get_current_model (trainer, &model, &error)
+          : dae_trainer_get_model (trainer, &model, &error)) != DAE_OK)
+    g_error ("dae_trainer_get_%smodel: %s", current ? "current_" : "",
+        error.message);
   return model;
 }
+
+#define get_model(trainer) get_model_of ((trainer), FALSE)
+#define get_current_model(trainer) get_model_of ((trainer), TRUE)
 
 static GBytes *
 model_bytes (DaeModel * model)
@@ -1259,15 +1265,26 @@ test_model_config_for_recipe (void)
 /* ------------------------------------------------------------------------ */
 /* Epoch weights and averaging                                               */
 
-static DaeModel *
-get_current_model (DaeTrainer * trainer)
+/* dae_model_average (a, a model from a new trainer with mc, tc) fails
+ * with a message containing what */
+static void
+expect_refused (DaeModel * a, const DaeModelConfig * mc,
+    const DaeTrainConfig * tc, const char *what)
 {
-  DaeModel *model = NULL;
+  DaeTrainer *other_trainer = make_trainer (mc, tc);
+  DaeModel *pair[2];
+  DaeModel *mean = NULL;
   DaeError error = { 0 };
 
-  if (dae_trainer_get_current_model (trainer, &model, &error) != DAE_OK)
-    g_error ("dae_trainer_get_current_model: %s", error.message);
-  return model;
+  prepare (other_trainer);
+  pair[0] = a;
+  pair[1] = get_current_model (other_trainer);
+  g_assert_cmpint (dae_model_average (pair, 2, NULL, &mean, &error), ==,
+      DAE_ERROR_INVALID_ARGUMENT);
+  g_assert_null (mean);
+  g_assert_nonnull (strstr (error.message, what));
+  dae_model_unref (pair[1]);
+  dae_trainer_free (other_trainer);
 }
 
 static void
@@ -1276,11 +1293,9 @@ test_average (void)
   DaeModelConfig mc;
   DaeTrainConfig tc;
   DaeTrainer *trainer;
-  DaeTrainer *other_trainer;
   DaeModel *a;
   DaeModel *b;
   DaeModel *mean;
-  DaeModel *other;
   DaeModel *calibrated;
   DaeModel *pair[2];
   DaeTensor ta[DAE_MAX_TENSORS];
@@ -1342,29 +1357,12 @@ test_average (void)
   g_bytes_unref (bytes_one);
   dae_model_unref (mean);
 
-  /* another run (other seed: another normalisation) */
+  /* another run (other seed: another normalisation), then another
+   * architecture */
   tc.seed = TEST_SEED + 1;
-  other_trainer = make_trainer (&mc, &tc);
-  prepare (other_trainer);
-  other = get_current_model (other_trainer);
-  pair[1] = other;
-  g_assert_cmpint (dae_model_average (pair, 2, NULL, &mean, &error), ==,
-      DAE_ERROR_INVALID_ARGUMENT);
-  g_assert_nonnull (strstr (error.message, "normalisation"));
-  dae_model_unref (other);
-  dae_trainer_free (other_trainer);
-
-  /* another architecture */
+  expect_refused (a, &mc, &tc, "normalisation");
   mc.dec_gru = 12;
-  other_trainer = make_trainer (&mc, &tc);
-  prepare (other_trainer);
-  other = get_current_model (other_trainer);
-  pair[1] = other;
-  g_assert_cmpint (dae_model_average (pair, 2, NULL, &mean, &error), ==,
-      DAE_ERROR_INVALID_ARGUMENT);
-  g_assert_nonnull (strstr (error.message, "architecture"));
-  dae_model_unref (other);
-  dae_trainer_free (other_trainer);
+  expect_refused (a, &mc, &tc, "architecture");
 
   /* a calibrated threshold belongs to its own weights */
   calibrated = get_current_model (trainer);
