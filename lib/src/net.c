@@ -29,19 +29,6 @@
 /* ------------------------------------------------------------------------ */
 /* Activations                                                               */
 
-/* Never evaluates exp() of a large positive argument: for x < 0 it uses
- * e^x / (1 + e^x), which is exact in the limit and cannot overflow. */
-static inline float
-sigmoid (float x)
-{
-  float e;
-
-  if (x >= 0.0f)
-    return 1.0f / (1.0f + expf (-x));
-  e = expf (x);
-  return e / (1.0f + e);
-}
-
 static void
 activate (DaeActivation act, float *v, size_t n)
 {
@@ -52,11 +39,11 @@ activate (DaeActivation act, float *v, size_t n)
       break;
     case DAE_ACT_TANH:
       for (i = 0; i < n; i++)
-        v[i] = tanhf (v[i]);
+        v[i] = dae_tanh (v[i]);
       break;
     case DAE_ACT_SIGMOID:
       for (i = 0; i < n; i++)
-        v[i] = sigmoid (v[i]);
+        v[i] = dae_sigmoid (v[i]);
       break;
     case DAE_ACT_RELU:
       for (i = 0; i < n; i++)
@@ -291,9 +278,9 @@ gru_finish (size_t H, float *row, const float *h_prev, float *h_out)
   size_t i;
 
   for (i = 0; i < H; i++) {
-    float z = sigmoid (row[i]);
-    float r = sigmoid (row[H + i]);
-    float n = tanhf (row[2 * H + i] + r * row[3 * H + i]);
+    float z = dae_sigmoid (row[i]);
+    float r = dae_sigmoid (row[H + i]);
+    float n = dae_tanh (row[2 * H + i] + r * row[3 * H + i]);
     float hp = h_prev != NULL ? h_prev[i] : 0.0f;
 
     row[i] = z;

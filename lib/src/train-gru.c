@@ -9,8 +9,7 @@
  * cblas_sgemm: per step the recurrent products of all B sequences, and once
  * per batch the input products and all weight gradients.  Each sequence
  * starts from a zero state.  test-train checks it against the net.c
- * primitives.  The candidate's tanh is computed through expf (fast_tanh);
- * it differs from tanhf by float rounding only.
+ * primitives; both use dae_sigmoid and dae_tanh (dae-private.h).
  */
 
 #include <math.h>
@@ -19,26 +18,6 @@
 #include <cblas.h>
 
 #include "train-private.h"
-
-static inline float
-sigmoid (float x)
-{
-  float e;
-
-  if (x >= 0.0f)
-    return 1.0f / (1.0f + expf (-x));
-  e = expf (x);
-  return e / (1.0f + e);
-}
-
-/* tanh through one expf (about three times cheaper than glibc's tanhf,
- * absolute error below 1e-7; saturates cleanly: expf overflows to inf for
- * large x and gives 1, underflows to 0 for very negative x and gives -1) */
-static inline float
-fast_tanh (float x)
-{
-  return 1.0f - 2.0f / (expf (2.0f * x) + 1.0f);
-}
 
 void
 dae_gru_forward_batch (const DaeGru * layer, size_t T, size_t B,
@@ -82,9 +61,9 @@ dae_gru_forward_batch (const DaeGru * layer, size_t T, size_t B,
       float *row = rows + b * 4 * H;
 
       for (i = 0; i < H; i++) {
-        float z = sigmoid (row[i]);
-        float rr = sigmoid (row[H + i]);
-        float n = fast_tanh (row[2 * H + i] + rr * row[3 * H + i]);
+        float z = dae_sigmoid (row[i]);
+        float rr = dae_sigmoid (row[H + i]);
+        float n = dae_tanh (row[2 * H + i] + rr * row[3 * H + i]);
         float hp = h_prev != NULL ? h_prev[b * H + i] : 0.0f;
 
         row[i] = z;
