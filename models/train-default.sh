@@ -155,15 +155,15 @@ prepare_data () {
   /usr/bin/python3 "$MODELS_DIR/prepare-data.py" "$CACHE"
 }
 
-# run_dae_train LOG STATUS_FILE ARGS...: dae-train denoise, output to the
-# log as well; exits the script (resumable) if dae-train fails
+# run_dae_train LOG STATUS_FILE ARGS...: dae-train ARGS, output to the log
+# as well; exits the script (resumable) if dae-train fails
 run_dae_train () {
   log=$1
   status_file=$2
   shift 2
   {
     set +e
-    "$BUILD/tools/dae-train" denoise "$@" 2>&1
+    "$BUILD/tools/dae-train" "$@" 2>&1
     echo $? >"$status_file"
   } | tee -a "$log"
   rc=$(cat "$status_file")
@@ -191,6 +191,10 @@ train () {
   epoch_dir=$CKPT_DIR/$name-epochs
   log=$LOG_DIR/train-$k.log
 
+  if [ "$average" -gt 0 ] && [ "$average" -gt $((total - epochs)) ]; then
+    say "$k: averaging $average epochs needs a second stage of at least that many (total $total, first stage at most $epochs)"
+    exit 2
+  fi
   if [ "$FORCE" != 1 ] && [ "$QUICK" != 1 ] && [ -f "$done1" ] &&
       { [ "$total" -le 0 ] || [ -f "$done2" ]; } && [ -f "$model" ]; then
     say "$model is finished (DAE_FORCE=1 retrains); skipping"
@@ -213,13 +217,14 @@ train () {
 
   if [ ! -f "$done1" ]; then
     say "training $model, first stage ($epochs epochs of $STEPS steps); log: $log"
-    run_dae_train "$log" "$CKPT_DIR/$name.status" "$@" --epochs "$epochs"
+    run_dae_train "$log" "$CKPT_DIR/$name.status" denoise "$@" \
+      --epochs "$epochs"
     touch "$done1"
   fi
   if [ "$total" -gt 0 ] && [ ! -f "$done2" ]; then
     say "training $model, second stage (to $total epochs, decay $DECAY2); log: $log"
-    run_dae_train "$log" "$CKPT_DIR/$name.status" "$@" --epochs "$total" \
-      --patience 0 --lr-decay "$DECAY2" --save-epochs "$epoch_dir"
+    run_dae_train "$log" "$CKPT_DIR/$name.status" denoise "$@" \
+      --epochs "$total" --patience 0 --lr-decay "$DECAY2" --save-epochs "$epoch_dir"
     if [ "$average" -gt 0 ]; then
       first=$((total - average + 1))
       set --
@@ -229,7 +234,9 @@ train () {
         e=$((e + 1))
       done
       say "averaging the weights of epochs $first to $total into $model"
-      "$BUILD/tools/dae-train" average -o "$model" --info-text "dae default $khz kHz speech model, made by models/train-default.sh (see models/README.md): the mean of the weights of epochs $first to $total of the second stage" "$@" 2>&1 | tee -a "$log"
+      run_dae_train "$log" "$CKPT_DIR/$name.status" average -o "$model" \
+        --info-text "dae default $khz kHz speech model, made by models/train-default.sh (see models/README.md): the mean of the weights of epochs $first to $total of the second stage" \
+        "$@"
     fi
     touch "$done2"
   fi

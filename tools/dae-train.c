@@ -872,35 +872,40 @@ make_info_text (const Options * o, const gchar * command_line,
   return g_string_free (text, FALSE);
 }
 
+/* Writes the best model so far, or (current) the last epoch's weights */
 static gboolean
-save_model (DaeTrainer * trainer, const gchar * path)
+write_model (DaeTrainer * trainer, gboolean current, const gchar * path)
 {
   DaeModel *model = NULL;
   DaeError error;
+  gboolean ok = FALSE;
 
-  if (dae_trainer_get_model (trainer, &model, &error) != DAE_OK) {
-    fprintf (stderr, PROGRAM ": cannot get the trained model: %s\n",
-        error.message);
-    return FALSE;
-  }
-  if (dae_model_save_file (model, path, &error) != DAE_OK) {
+  if ((current ? dae_trainer_get_current_model (trainer, &model, &error)
+          : dae_trainer_get_model (trainer, &model, &error)) != DAE_OK)
+    fprintf (stderr, PROGRAM ": cannot get the %s model: %s\n",
+        current ? "last epoch's" : "trained", error.message);
+  else if (dae_model_save_file (model, path, &error) != DAE_OK)
     fprintf (stderr, PROGRAM ": cannot write %s: %s\n", path, error.message);
+  else
+    ok = TRUE;
+  if (model != NULL)
     dae_model_unref (model);
-    return FALSE;
-  }
-  dae_model_unref (model);
-  return TRUE;
+  return ok;
+}
+
+static gboolean
+save_model (DaeTrainer * trainer, const gchar * path)
+{
+  return write_model (trainer, FALSE, path);
 }
 
 /* DIR/epoch-NNN.dae: the weights after that epoch */
 static gboolean
 save_epoch_model (DaeTrainer * trainer, const gchar * dir, size_t epoch)
 {
-  DaeModel *model = NULL;
-  DaeError error;
   gchar *name;
   gchar *path;
-  gboolean ok = FALSE;
+  gboolean ok;
 
   if (g_mkdir_with_parents (dir, 0777) != 0) {
     fprintf (stderr, PROGRAM ": cannot create %s: %s\n", dir,
@@ -909,15 +914,7 @@ save_epoch_model (DaeTrainer * trainer, const gchar * dir, size_t epoch)
   }
   name = g_strdup_printf ("epoch-%03zu.dae", epoch);
   path = g_build_filename (dir, name, NULL);
-  if (dae_trainer_get_current_model (trainer, &model, &error) != DAE_OK)
-    fprintf (stderr, PROGRAM ": cannot get epoch %zu's weights: %s\n", epoch,
-        error.message);
-  else if (dae_model_save_file (model, path, &error) != DAE_OK)
-    fprintf (stderr, PROGRAM ": cannot write %s: %s\n", path, error.message);
-  else
-    ok = TRUE;
-  if (model != NULL)
-    dae_model_unref (model);
+  ok = write_model (trainer, TRUE, path);
   g_free (path);
   g_free (name);
   return ok;
