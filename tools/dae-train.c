@@ -107,6 +107,7 @@ typedef struct
   gdouble filter_probability;
   gdouble reverb_probability;
   gdouble clip_probability;
+  gdouble sdr_weight;
   gdouble corruption;
   gdouble dropout;
   gdouble threshold_quantile;
@@ -600,6 +601,9 @@ make_option_context (Options * o)
           "(denoise; recipe default)", "P"},
     {"clip-probability", 0, 0, G_OPTION_ARG_DOUBLE, &o->clip_probability,
         "Chance of clipping the input, 0 to 1 (recipe default)", "P"},
+    {"sdr-weight", 0, 0, G_OPTION_ARG_DOUBLE, &o->sdr_weight,
+        "Weight of the signal-to-distortion loss, in loss units per dB, "
+          "beside the gain loss (denoise; default 0, off)", "W"},
     {"corruption", 0, 0, G_OPTION_ARG_DOUBLE, &o->corruption,
         "Std of the noise added to the normalised input features "
           "(anomaly; recipe default)", "STD"},
@@ -685,6 +689,7 @@ options_init (Options * o)
   o->filter_probability = NAN;
   o->reverb_probability = NAN;
   o->clip_probability = NAN;
+  o->sdr_weight = NAN;
   o->band_min_hz = NAN;
   o->band_max_hz = NAN;
   o->band_spacing_hz = NAN;
@@ -830,6 +835,10 @@ make_train_config (const Options * o, DaeRecipe recipe, DaeTrainConfig * config)
     config->reverb_probability = o->reverb_probability;
   if (!isnan (o->clip_probability))
     config->clip_probability = o->clip_probability;
+  if (recipe == DAE_RECIPE_ANOMALY && !isnan (o->sdr_weight))
+    return usage_error ("--sdr-weight belongs to the denoise recipe");
+  if (!isnan (o->sdr_weight))
+    config->sdr_weight = o->sdr_weight;
   if (recipe != DAE_RECIPE_ANOMALY && (!isnan (o->corruption)
           || !isnan (o->dropout)
           || !isnan (o->threshold_quantile) || !isnan (o->alarm_hold)))

@@ -39,6 +39,16 @@
  * Loss, averaged over frames (and bands):
  *   gain_weight * mask * (d^2 + GAIN_LOSS_QUARTIC d^4), d = sqrt (ĝ) - sqrt (g)
  *     (rnnoise's loss without its cross-entropy term)
+ *   + sdr_weight * 10 log10 (1 + Err / (Es 10^(-DISTORTION_CAP_DB / 10)))
+ *     per sequence with target speech (averaged over all sequences), where
+ *     Es is the sequence's target speech energy summed over frames and
+ *     bands, and Err the energy of the error of the gains applied to the
+ *     mixture, (ĝ - 1)^2 es + ĝ^2 (em - es) per frame and band with es the
+ *     band's target energy (at most the mixture's) and em the mixture's,
+ *     taking speech and noise as uncorrelated: a signal-to-distortion loss
+ *     in dB that, unlike the gain loss, weighs a small error in a clean
+ *     sequence as much as a large one in a noisy sequence, as SI-SDR does;
+ *     0 when Err = 0, capped at DISTORTION_CAP_DB of SDR
  *   + recon_weight * (recon - input)^2
  *   + vad_weight * BCE (vad, target)      (only if the model has the head)
  *
@@ -106,6 +116,7 @@
 #define CLIP_MIN_DB 1.0
 #define CLIP_MAX_DB 20.0
 #define GAIN_LOSS_QUARTIC 10.0f
+#define DISTORTION_CAP_DB 30.0
 #define VAD_RELATIVE_DB -30.0
 #define VAD_PROB_EPS 1e-7f
 #define GAIN_SQRT_FLOOR 1e-12f
@@ -206,6 +217,8 @@ typedef struct
   float *mask;                  /* [rows][nb] gain loss mask */
   float *tr;                    /* [rows][nb] reconstruction target */
   float *tv;                    /* [rows] vad target */
+  float *es;                    /* [rows][nb] target speech band energy */
+  float *em;                    /* [rows][nb] mixture band energy */
   float *block;
 } SeqSet;
 
@@ -217,6 +230,8 @@ typedef struct
   float *mask;
   float *tr;
   float *tv;
+  float *es;
+  float *em;
   float *a1;                    /* enc_dense out */
   float *h1;                    /* enc_gru out */
   float *c1;                    /* enc_gru cache */
@@ -358,6 +373,7 @@ dae_train_config_init (DaeTrainConfig * config, DaeRecipe recipe)
     config->gain_weight = 0.0;
     config->recon_weight = 1.0;
     config->vad_weight = 0.0;
+    config->sdr_weight = 0.0;
   } else {
     config->max_epochs = 60;
     config->steps_per_epoch = 250;
@@ -374,6 +390,7 @@ dae_train_config_init (DaeTrainConfig * config, DaeRecipe recipe)
     config->gain_weight = 1.0;
     config->recon_weight = 0.1;
     config->vad_weight = 0.1;
+    config->sdr_weight = 0.0;
   }
 }
 
@@ -451,6 +468,7 @@ validate_train_config (const DaeModelConfig * mc, const DaeTrainConfig * c,
   CHECK (check_real (error, "gain_weight", c->gain_weight, 0.0, 1e6));
   CHECK (check_real (error, "recon_weight", c->recon_weight, 0.0, 1e6));
   CHECK (check_real (error, "vad_weight", c->vad_weight, 0.0, 1e6));
+  CHECK (check_real (error, "sdr_weight", c->sdr_weight, 0.0, 1e6));
   if (!(c->threshold_quantile > 0.0 && c->threshold_quantile < 1.0))
     return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
         "threshold_quantile = %g out of range (0 to 1, exclusive)",
@@ -467,17 +485,21 @@ validate_train_config (const DaeModelConfig * mc, const DaeTrainConfig * c,
       return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
           "vad_weight = %g: the anomaly recipe has no voice-activity target "
           "(must be 0)", c->vad_weight);
+    if (c->sdr_weight != 0.0)
+      return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
+          "sdr_weight = %g: the anomaly recipe has no clean-speech target "
+          "(must be 0)", c->sdr_weight);
     if (!(c->recon_weight > 0.0))
       return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
           "recon_weight must be > 0 for the anomaly recipe");
   } else if (mc->predictive) {
     return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
         "a predictive model cannot denoise: it is for the anomaly recipe");
-  } else if (!(c->gain_weight > 0.0 || c->recon_weight > 0.0
-          || (mc->has_vad && c->vad_weight > 0.0))) {
+  } else if (!(c->gain_weight > 0.0 || c->sdr_weight > 0.0
+          || c->recon_weight > 0.0 || (mc->has_vad && c->vad_weight > 0.0))) {
     return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
-        "gain_weight, recon_weight and vad_weight are all 0: nothing to "
-        "train");
+        "gain_weight, sdr_weight, recon_weight and vad_weight are all 0: "
+        "nothing to train");
   }
   return DAE_OK;
 }
@@ -574,7 +596,7 @@ dae_trainer_new (const DaeModelConfig * model_config,
   dae_rng_seed (&tr->rng, config->seed ^ STREAM_TRAIN);
 
   tr->use_gain = config->recipe == DAE_RECIPE_DENOISE
-      && config->gain_weight > 0.0;
+      && (config->gain_weight > 0.0 || config->sdr_weight > 0.0);
   tr->use_recon = config->recon_weight > 0.0;
   tr->use_vad = config->recipe == DAE_RECIPE_DENOISE && tr->mconfig.has_vad
       && config->vad_weight > 0.0;
@@ -1005,6 +1027,8 @@ finish_sequence (DaeTrainer * tr, DaeRng * rng, SeqSet * set, size_t s)
   float *mask = set->mask + s * T * nb;
   float *trc = set->tr + s * T * nb;
   float *tv = set->tv + s * T;
+  float *es = set->es + s * T * nb;
+  float *em = set->em + s * T * nb;
   size_t t;
   size_t b;
 
@@ -1052,6 +1076,8 @@ finish_sequence (DaeTrainer * tr, DaeRng * rng, SeqSet * set, size_t s)
           g = sqrtf (ec[b] / en[b]);
         tg[t * nb + b] = g;
         mask[t * nb + b] = m;
+        em[t * nb + b] = en[b];
+        es[t * nb + b] = fminf (ec[b], en[b]);
         frame += ec[b];
       }
       tv[t] = (float) (frame / (double) nb);
@@ -1114,9 +1140,61 @@ gather_time_major (DaeTrainer * tr, const SeqSet * set, size_t first,
       memcpy (w->tg + dst * nb, set->tg + src * nb, row);
       memcpy (w->mask + dst * nb, set->mask + src * nb, row);
       memcpy (w->tr + dst * nb, set->tr + src * nb, row);
+      memcpy (w->es + dst * nb, set->es + src * nb, row);
+      memcpy (w->em + dst * nb, set->em + src * nb, row);
       w->tv[dst] = set->tv[src];
     }
   }
+}
+
+/* The distortion term of n_seq sequences in the work buffers (see the top
+ * of the file), weighted and averaged over the sequences; adds its gradient
+ * to w->dgout. */
+static double
+distortion_loss (DaeTrainer * tr, size_t n_seq)
+{
+  Work *w = &tr->work;
+  const size_t T = tr->T;
+  const size_t nb = tr->nb;
+  const double weight = tr->config.sdr_weight / (double) n_seq;
+  const double cap = pow (10.0, DISTORTION_CAP_DB / 10.0);
+  double loss = 0.0;
+  size_t s;
+  size_t t;
+  size_t b;
+
+  for (s = 0; s < n_seq; s++) {
+    double err = 0.0;
+    double sig = 0.0;
+    double eps;
+    double c;
+
+    for (t = 0; t < T; t++) {
+      const size_t row = (t * n_seq + s) * nb;
+
+      for (b = 0; b < nb; b++) {
+        const double g = w->gout[row + b];
+        const double es = w->es[row + b];
+
+        err += (g - 1.0) * (g - 1.0) * es + g * g * (w->em[row + b] - es);
+        sig += es;
+      }
+    }
+    /* no speech (a noise-only sequence): the gain loss alone */
+    if (!(sig > (double) tr->silence * (double) (T * nb)))
+      continue;
+    eps = sig / cap;
+    loss += weight * 10.0 * log10 (1.0 + err / eps);
+    c = weight * 10.0 / log (10.0) / (err + eps);
+    for (t = 0; t < T; t++) {
+      const size_t row = (t * n_seq + s) * nb;
+
+      for (b = 0; b < nb; b++)
+        w->dgout[row + b] += (float) (c * 2.0
+            * (w->gout[row + b] * w->em[row + b] - w->es[row + b]));
+    }
+  }
+  return loss;
 }
 
 /* Loss of n_seq sequences of set starting at first; with backward,
@@ -1180,6 +1258,8 @@ forward_backward (DaeTrainer * tr, const SeqSet * set, size_t first,
           / (2.0f * sg);
     }
     loss += tr->config.gain_weight * sum / (double) (R * nb);
+    if (tr->config.sdr_weight > 0.0)
+      loss += distortion_loss (tr, n_seq);
   }
 
   if (tr->use_recon) {
@@ -1336,7 +1416,7 @@ seqset_alloc (SeqSet * set, size_t rows, size_t nb)
 {
   float *p;
 
-  set->block = dae_calloc (rows * (4 * nb + 1), sizeof (float));
+  set->block = dae_calloc (rows * (6 * nb + 1), sizeof (float));
   if (set->block == NULL)
     return DAE_ERROR_NO_MEMORY;
   p = set->block;
@@ -1349,6 +1429,10 @@ seqset_alloc (SeqSet * set, size_t rows, size_t nb)
   set->tr = p;
   p += rows * nb;
   set->tv = p;
+  p += rows;
+  set->es = p;
+  p += rows * nb;
+  set->em = p;
   return DAE_OK;
 }
 
@@ -1366,7 +1450,7 @@ work_alloc (DaeTrainer * tr)
   const size_t GI = net->gain.n_in;
   const size_t Hmax = H1 > H2 ? H1 : H2;
   const size_t B = tr->config.batch_size;
-  size_t per_row = 4 * nb + 1 + E + H1 + 4 * H1 + K + H2 + 4 * H2 + GI
+  size_t per_row = 6 * nb + 1 + E + H1 + 4 * H1 + K + H2 + 4 * H2 + GI
       + 3 * nb + 1 + 3 * nb + 1 + GI + H2 + H2 + K + H1 + E + 4 * Hmax;
   float *p;
 
@@ -1380,6 +1464,8 @@ work_alloc (DaeTrainer * tr)
   TAKE (mask, R * nb);
   TAKE (tr, R * nb);
   TAKE (tv, R);
+  TAKE (es, R * nb);
+  TAKE (em, R * nb);
   TAKE (a1, R * E);
   TAKE (h1, R * H1);
   TAKE (c1, R * 4 * H1);
@@ -1916,8 +2002,11 @@ build_model (DaeTrainer * trainer, int current, DaeModel ** model_out,
         c->snr_min_db, c->snr_max_db, c->level_min_db, c->level_max_db,
         c->filter_probability, c->reverb_probability, c->clip_probability);
     info_append (info, "loss: gain %g, reconstruction %g, voice activity "
-        "%g\n", c->gain_weight, c->recon_weight,
+        "%g", c->gain_weight, c->recon_weight,
         tr->use_vad ? c->vad_weight : 0.0);
+    if (c->sdr_weight > 0.0)
+      info_append (info, ", signal-to-distortion %g", c->sdr_weight);
+    info_append (info, "\n");
   } else {
     size_t n_frames = 0;
     size_t n_alarms = 0;

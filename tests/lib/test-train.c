@@ -1008,9 +1008,8 @@ test_prepare_missing (void)
 /* Gradient                                                                  */
 
 static void
-test_gradient (gconstpointer data)
+check_gradient (DaeRecipe recipe, double sdr_weight)
 {
-  DaeRecipe recipe = (DaeRecipe) GPOINTER_TO_INT (data);
   DaeModelConfig mc;
   DaeTrainConfig tc;
   DaeTrainer *trainer;
@@ -1024,10 +1023,6 @@ test_gradient (gconstpointer data)
   size_t k;
   size_t checked = 0;
 
-  g_test_summary ("The gradient of the full training loss (all heads, "
-      "masks, targets) with respect to parameters of every tensor matches "
-      "central differences.");
-
   tiny_model_config (&mc);
   mc.has_vad = recipe == DAE_RECIPE_DENOISE;
   tiny_train_config (&tc, recipe);
@@ -1036,6 +1031,11 @@ test_gradient (gconstpointer data)
   if (recipe == DAE_RECIPE_DENOISE) {
     tc.recon_weight = 0.5;
     tc.vad_weight = 0.3;
+    /* alone on the gain head, so that the check sees its gradient */
+    if (sdr_weight > 0.0) {
+      tc.gain_weight = 0.0;
+      tc.sdr_weight = sdr_weight;
+    }
   }
   trainer = make_trainer (&mc, &tc);
   prepare (trainer);
@@ -1090,6 +1090,49 @@ test_gradient (gconstpointer data)
   dae_model_unref (model);
   g_free (grad);
   dae_trainer_free (trainer);
+}
+
+static void
+test_gradient (gconstpointer data)
+{
+  g_test_summary ("The gradient of the full training loss (all heads, "
+      "masks, targets) with respect to parameters of every tensor matches "
+      "central differences.");
+  check_gradient ((DaeRecipe) GPOINTER_TO_INT (data), 0.0);
+}
+
+static void
+test_gradient_sdr (void)
+{
+  DaeModelConfig mc;
+  DaeTrainConfig tc;
+  DaeTrainer *without;
+  DaeTrainer *with;
+  double loss0;
+  double loss1;
+
+  g_test_summary ("The signal-to-distortion loss is part of the loss (it "
+      "adds to the same model's loss without it) and its gradient matches "
+      "central differences.");
+
+  /* same seed and no training: the same weights and sequences */
+  tiny_model_config (&mc);
+  mc.has_vad = TRUE;
+  tiny_train_config (&tc, DAE_RECIPE_DENOISE);
+  without = make_trainer (&mc, &tc);
+  prepare (without);
+  tc.sdr_weight = 0.05;
+  with = make_trainer (&mc, &tc);
+  prepare (with);
+  g_assert_cmpint (dae_trainer_debug_loss (without, &loss0, NULL), ==, DAE_OK);
+  g_assert_cmpint (dae_trainer_debug_loss (with, &loss1, NULL), ==, DAE_OK);
+  g_assert_true (isfinite (loss0) && isfinite (loss1));
+  /* an untrained network is far from 30 dB of SDR: at least 0.05 * 1 dB */
+  g_assert_cmpfloat (loss1 - loss0, >, 0.05);
+  dae_trainer_free (without);
+  dae_trainer_free (with);
+
+  check_gradient (DAE_RECIPE_DENOISE, 0.05);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1403,6 +1446,7 @@ main (int argc, char **argv)
   g_test_add_func ("/train/average", test_average);
   g_test_add_data_func ("/train/gradient/denoise",
       GINT_TO_POINTER (DAE_RECIPE_DENOISE), test_gradient);
+  g_test_add_func ("/train/gradient/sdr", test_gradient_sdr);
   g_test_add_data_func ("/train/gradient/anomaly",
       GINT_TO_POINTER (DAE_RECIPE_ANOMALY), test_gradient);
   DAE_TEST_ADD_SLOW_DATA_FUNC ("/train/determinism/denoise",

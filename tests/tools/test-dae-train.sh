@@ -15,7 +15,7 @@ export OPENBLAS_NUM_THREADS=1
 . "$(dirname "$0")/tap.sh"
 
 echo "TAP version 13"
-echo "1..14"
+echo "1..16"
 
 check_status "--help exits 0" 0 "$TRAIN" --help
 if grep -q -- "--steps-per-epoch" "$TMP/out" && grep -q -- "--bands" "$TMP/out"
@@ -32,6 +32,9 @@ check_status "denoise without --noise is a usage error (exit 2)" 2 \
 check_status "--reverb-probability 1.5 is a usage error (exit 2)" 2 \
   "$TRAIN" denoise --speech "$TMP" --noise "$TMP" -o "$TMP/x.dae" \
   --reverb-probability 1.5
+
+check_status "--sdr-weight with the anomaly recipe is a usage error (exit 2)" 2 \
+  "$TRAIN" anomaly --normal "$TMP" -o "$TMP/x.dae" --sdr-weight 0.1
 
 check_status "average without model files is a usage error (exit 2)" 2 \
   "$TRAIN" average -o "$TMP/x.dae"
@@ -73,7 +76,7 @@ check_status "tiny training run" 0 \
   -o "$TMP/tiny.dae" --steps-per-epoch 2 --batch-size 2 \
   --sequence-frames 20 --validation-sequences 2 --threads 1 --seed 3 \
   --reverb-probability 0 --filter-probability 1 --clip-probability 0.5 \
-  --epochs 2 --save-epochs "$TMP/epochs"
+  --sdr-weight 0.05 --epochs 2 --save-epochs "$TMP/epochs"
 cp "$TMP/out" "$TMP/train.out"
 
 if "$TRAIN" --info "$TMP/tiny.dae" >"$TMP/out" 2>&1 &&
@@ -87,6 +90,12 @@ if grep -q "colouring 1, reverberation 0, clipping 0.5" "$TMP/out"; then
   ok "--info shows the augmentation options"
 else
   not_ok "--info shows the augmentation options" "$TMP/out"
+fi
+
+if grep -q "^ *loss: gain 1, .*, signal-to-distortion 0.05$" "$TMP/out"; then
+  ok "--info shows the signal-to-distortion loss weight"
+else
+  not_ok "--info shows the signal-to-distortion loss weight" "$TMP/out"
 fi
 
 if [ -f "$TMP/epochs/epoch-001.dae" ] && [ -f "$TMP/epochs/epoch-002.dae" ] &&

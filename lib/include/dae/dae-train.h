@@ -100,6 +100,10 @@ typedef enum
  *   recipe
  * @vad_weight: weight of the voice-activity loss; ignored when the model
  *   has no voice-activity head; must be 0 for the anomaly recipe
+ * @sdr_weight: weight of the signal-to-distortion loss (denoise): per
+ *   training sequence, the band-level error energy of the gains applied to
+ *   the mixture relative to the clean speech energy, in dB; 0 (the default)
+ *   leaves it out; must be 0 for the anomaly recipe
  * @threshold_quantile: quantile of held-out normal frame scores used as the
  *   anomaly threshold (anomaly recipe), (0, 1)
  * @alarm_hold_seconds: hold time (as #DaeScorer's hold_frames, in seconds;
@@ -135,6 +139,7 @@ typedef struct
   double gain_weight;
   double recon_weight;
   double vad_weight;
+  double sdr_weight;
   double threshold_quantile;
   double alarm_hold_seconds;
 } DaeTrainConfig;
