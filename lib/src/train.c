@@ -2176,8 +2176,15 @@ dae_model_average (DaeModel * const *models, size_t n_models,
  *               current weights (with the normalisation), best weights,
  *               Adam first moments, Adam second moments (the moments are
  *               stored as models whose tensors hold them)
- *   112  ...    reserved, zero
+ *   112  f64    sdr_weight the validation losses were measured with (0 in
+ *               checkpoints from before it was stored: those had no such
+ *               term)
+ *   120  ...    reserved, zero
  *   128         the four model files, each as dae_model_save_memory()
+ *
+ * A checkpoint loaded into a trainer whose loss has another sdr_weight
+ * forgets its best validation loss (the numbers are not comparable): the
+ * first epoch after resuming is the new best.
  */
 #define CKPT_MAGIC "DAECKPT"
 #define CKPT_VERSION 1
@@ -2288,6 +2295,7 @@ dae_trainer_save_checkpoint (DaeTrainer * trainer, const char *path,
   put_u64 (header + 56, tr->rng.s);
   put_f64 (header + 64, tr->lr);
   put_f64 (header + 72, tr->best_loss);
+  put_f64 (header + 112, tr->config.sdr_weight);
   for (i = 0; i < CKPT_N_MODELS; i++)
     put_u64 (header + 80 + 8 * i, sizes[i]);
   crc = dae_crc32 (0, header, sizeof (header));
@@ -2413,6 +2421,7 @@ dae_trainer_load_checkpoint (DaeTrainer * trainer, const char *path,
   uint32_t crc;
   double lr;
   double best;
+  double sdr_weight;
   DaeError sub;
   DaeStatus status;
   size_t i;
@@ -2466,6 +2475,9 @@ dae_trainer_load_checkpoint (DaeTrainer * trainer, const char *path,
     BAD ("checkpoint '%s': learning rate %g", path, lr);
   if (!(best >= 0.0))
     BAD ("checkpoint '%s': best validation loss %g", path, best);
+  sdr_weight = get_f64 (data + 112);
+  if (!(isfinite (sdr_weight) && sdr_weight >= 0.0))
+    BAD ("checkpoint '%s': signal-to-distortion weight %g", path, sdr_weight);
 #undef BAD
 
   if (get_u32 (data + 28) != (uint32_t) tr->config.recipe) {
@@ -2514,6 +2526,10 @@ dae_trainer_load_checkpoint (DaeTrainer * trainer, const char *path,
   tr->rng.s = get_u64 (data + 56);
   tr->lr = lr;
   tr->best_loss = best;
+  if (sdr_weight != tr->config.sdr_weight) {
+    tr->best_loss = INFINITY;
+    tr->since_best = 0;
+  }
   tr->loaded = 1;
   status = DAE_OK;
 

@@ -775,6 +775,61 @@ test_checkpoint_resume (gconstpointer data)
 }
 
 static void
+test_checkpoint_loss_change (void)
+{
+  DaeModelConfig mc;
+  DaeTrainConfig tc;
+  DaeTrainer *trainer;
+  DaeEpochResult result;
+  DaeError error = { 0 };
+  double best = INFINITY;
+  size_t i;
+  char *path = temp_path ("ckpt.daeckpt");
+
+  g_test_summary ("A checkpoint resumed with another signal-to-distortion "
+      "weight forgets its best validation loss (another loss): the first "
+      "epoch after it is the new best although its loss is higher; with the "
+      "same weight the best is kept.");
+
+  tiny_model_config (&mc);
+  tiny_train_config (&tc, DAE_RECIPE_DENOISE);
+  tc.steps_per_epoch = 4;
+  trainer = make_trainer (&mc, &tc);
+  prepare (trainer);
+  for (i = 0; i < 2; i++) {
+    run_epochs (trainer, 1, &result);
+    best = MIN (best, result.validation_loss);
+  }
+  g_assert_cmpint (dae_trainer_save_checkpoint (trainer, path, &error), ==,
+      DAE_OK);
+  dae_trainer_free (trainer);
+
+  tc.sdr_weight = 0.5;
+  trainer = make_trainer (&mc, &tc);
+  g_assert_cmpint (dae_trainer_load_checkpoint (trainer, path, &error), ==,
+      DAE_OK);
+  prepare (trainer);
+  run_epochs (trainer, 1, &result);
+  g_assert_cmpfloat (result.validation_loss, >, best);
+  g_assert_true (result.improved);
+  g_assert_cmpint (dae_trainer_save_checkpoint (trainer, path, &error), ==,
+      DAE_OK);
+  dae_trainer_free (trainer);
+
+  /* the same weight again: the best loss (now with the term) is kept, so
+   * an epoch is only the best if it beats it */
+  trainer = make_trainer (&mc, &tc);
+  g_assert_cmpint (dae_trainer_load_checkpoint (trainer, path, &error), ==,
+      DAE_OK);
+  prepare (trainer);
+  best = result.validation_loss;
+  run_epochs (trainer, 1, &result);
+  g_assert_cmpint (result.improved, ==, result.validation_loss < best);
+  dae_trainer_free (trainer);
+  remove_temp (path);
+}
+
+static void
 test_checkpoint_corrupt (void)
 {
   DaeModelConfig mc;
@@ -1455,6 +1510,8 @@ main (int argc, char **argv)
       GINT_TO_POINTER (DAE_RECIPE_ANOMALY), test_determinism);
   DAE_TEST_ADD_SLOW_DATA_FUNC ("/train/checkpoint/resume/denoise",
       GINT_TO_POINTER (DAE_RECIPE_DENOISE), test_checkpoint_resume);
+  g_test_add_func ("/train/checkpoint/loss-change",
+      test_checkpoint_loss_change);
   g_test_add_data_func ("/train/checkpoint/resume/anomaly",
       GINT_TO_POINTER (DAE_RECIPE_ANOMALY), test_checkpoint_resume);
   DAE_TEST_ADD_SLOW_FUNC ("/train/checkpoint/corrupt", test_checkpoint_corrupt);

@@ -370,7 +370,10 @@ DAE_API DaeStatus       dae_trainer_save_checkpoint   (DaeTrainer *trainer,
  * validated like model files: %DAE_ERROR_IO, %DAE_ERROR_BAD_FORMAT
  * (truncated, checksum, malformed), %DAE_ERROR_UNSUPPORTED_VERSION, or
  * %DAE_ERROR_INCOMPATIBLE if the architecture or recipe differs; on error
- * the trainer is unchanged.
+ * the trainer is unchanged.  A checkpoint saved with another
+ * #DaeTrainConfig.sdr_weight (another loss) is loaded, but its best
+ * validation loss is forgotten: the first epoch after resuming becomes the
+ * best.
  */
 DAE_API DaeStatus       dae_trainer_load_checkpoint   (DaeTrainer *trainer,
                                                        const char *path,
