@@ -2,7 +2,7 @@
 # Trains the shipped default models models/default-16k.dae and
 # models/default-48k.dae from Debian-packaged audio with a fixed seed.
 #
-#   models/train-default.sh                  # everything (about 60 minutes)
+#   models/train-default.sh                  # everything (about 3 h 20 min)
 #   DAE_TRAIN_QUICK=1 models/train-default.sh    # smoke run, about 1 minute
 #
 # Steps: install missing packages (apt-get, through sudo when not root),
@@ -24,9 +24,13 @@
 #   DAE_TOTAL_16K, DAE_TOTAL_48K
 #                    epochs at the end of the second stage per rate (see
 #                    below; 0 skips it)
+#   DAE_TOTAL3_16K, DAE_TOTAL3_48K
+#                    epochs at the end of the third stage per rate (not
+#                    above the second stage's: no third stage)
+#   DAE_SDR_WEIGHT   the third stage's dae-train --sdr-weight (0.5)
 #   DAE_AVERAGE_16K, DAE_AVERAGE_48K
 #                    the model is the mean of the weights of this many last
-#                    epochs of the second stage (0: the best validation
+#                    epochs of the last stage (0: the best validation
 #                    epoch instead)
 #   DAE_SEED         seed (default 1)       DAE_THREADS  OpenBLAS threads per rate (1)
 #   DAE_ARCH_16K, DAE_ARCH_48K
@@ -48,22 +52,28 @@ ARCH_16K=${DAE_ARCH_16K:-${DAE_ARCH:---enc-dense 128 --enc-gru 208 --bottleneck 
 ARCH_48K=${DAE_ARCH_48K:-${DAE_ARCH:---enc-dense 128 --enc-gru 208 --bottleneck 96 --dec-gru 208 --vad}}
 FORCE=${DAE_FORCE:-0}
 
-# Two stages per rate.  First: learning rate 0.001, times 0.97 after every
-# epoch, early stopping after 8 epochs without a better validation loss
-# (16 kHz ran all 40; 48 kHz stopped after 29).  Second: resumed from the
-# first stage's checkpoint with a slower decay (0.985) and no early
-# stopping, up to TOTAL epochs, keeping every epoch's weights.  The model
-# is the mean of the weights of the last AVERAGE epochs (dae-train average):
-# from one epoch to the next the validation loss and the SI-SDR of single
-# epochs jumped around by +-0.3 dB, and their mean was better than any one
-# of them.  The first stage alone takes about 60 minutes for both rates on a
-# 2-core machine, the second about 100 more.
+# Three stages per rate.  First: learning rate 0.001, times 0.97 after
+# every epoch, early stopping after 8 epochs without a better validation
+# loss (16 kHz ran all 40; 48 kHz stopped after 29).  Second: resumed from
+# the first stage's checkpoint with a slower decay (0.985) and no early
+# stopping, up to TOTAL epochs, keeping every epoch's weights.  Third: the
+# same, up to TOTAL3 epochs, with the signal-to-distortion loss added
+# (dae-train --sdr-weight; it raised the SI-SDR improvement at every SNR,
+# most at high SNR, see models/README.md).  The model is the mean of the
+# weights of the last AVERAGE epochs (dae-train average): from one epoch to
+# the next the validation loss and the SI-SDR of single epochs jumped
+# around by +-0.3 dB, and their mean was better than any one of them.  On a
+# 2-core machine the first stage takes about 60 minutes for both rates,
+# the second about 100 more and the third about 45 more.
 EPOCHS_16K=${DAE_EPOCHS_16K:-40}
 EPOCHS_48K=${DAE_EPOCHS_48K:-40}
 TOTAL_16K=${DAE_TOTAL_16K:-88}
 TOTAL_48K=${DAE_TOTAL_48K:-76}
-AVERAGE_16K=${DAE_AVERAGE_16K:-20}
-AVERAGE_48K=${DAE_AVERAGE_48K:-20}
+TOTAL3_16K=${DAE_TOTAL3_16K:-116}
+TOTAL3_48K=${DAE_TOTAL3_48K:-104}
+SDR_WEIGHT=${DAE_SDR_WEIGHT:-0.5}
+AVERAGE_16K=${DAE_AVERAGE_16K:-16}
+AVERAGE_48K=${DAE_AVERAGE_48K:-16}
 DECAY2=0.985
 STEPS=${DAE_STEPS:-250}
 BATCH=${DAE_BATCH:-32}
@@ -76,6 +86,8 @@ if [ "$QUICK" = 1 ]; then
   EPOCHS_48K=${DAE_EPOCHS_48K:-60}
   TOTAL_16K=${DAE_TOTAL_16K:-0}
   TOTAL_48K=${DAE_TOTAL_48K:-0}
+  TOTAL3_16K=${DAE_TOTAL3_16K:-0}
+  TOTAL3_48K=${DAE_TOTAL3_48K:-0}
   AVERAGE_16K=${DAE_AVERAGE_16K:-0}
   AVERAGE_48K=${DAE_AVERAGE_48K:-0}
   STEPS=${DAE_STEPS:-10}
@@ -173,14 +185,34 @@ run_dae_train () {
   fi
 }
 
-# train RATE EPOCHS TOTAL AVERAGE BANDS ARCH
+# average_epochs LAST STAGE: with AVERAGE > 0, the model is the mean of the
+# weights of epochs LAST - AVERAGE + 1 to LAST (run inside train)
+average_epochs () {
+  last=$1
+  stage=$2
+  [ "$average" -gt 0 ] || return 0
+  first=$((last - average + 1))
+  set --
+  e=$first
+  while [ "$e" -le "$last" ]; do
+    set -- "$@" "$epoch_dir/$(printf 'epoch-%03d.dae' "$e")"
+    e=$((e + 1))
+  done
+  say "averaging the weights of epochs $first to $last into $model"
+  run_dae_train "$log" "$CKPT_DIR/$name.status" average -o "$model" \
+    --info-text "dae default $khz kHz speech model, made by models/train-default.sh (see models/README.md): the mean of the weights of epochs $first to $last of the $stage stage" \
+    "$@"
+}
+
+# train RATE EPOCHS TOTAL TOTAL3 AVERAGE BANDS ARCH
 train () {
   rate=$1
   epochs=$2
   total=$3
-  average=$4
-  bands=$5
-  arch=$6
+  total3=$4
+  average=$5
+  bands=$6
+  arch=$7
   khz=$(($1 / 1000))
   k=${khz}k
   name=default-$k
@@ -188,20 +220,27 @@ train () {
   checkpoint=$CKPT_DIR/$name.dae.ckpt
   done1=$CKPT_DIR/$name.done
   done2=$CKPT_DIR/$name.done2
+  done3=$CKPT_DIR/$name.done3
   epoch_dir=$CKPT_DIR/$name-epochs
   log=$LOG_DIR/train-$k.log
 
-  if [ "$average" -gt 0 ] && [ "$average" -gt $((total - epochs)) ]; then
+  if [ "$total3" -gt "$total" ]; then
+    if [ "$average" -gt $((total3 - total)) ]; then
+      say "$k: averaging $average epochs needs a third stage of at least that many (second stage to $total, third to $total3)"
+      exit 2
+    fi
+  elif [ "$average" -gt 0 ] && [ "$average" -gt $((total - epochs)) ]; then
     say "$k: averaging $average epochs needs a second stage of at least that many (total $total, first stage at most $epochs)"
     exit 2
   fi
   if [ "$FORCE" != 1 ] && [ "$QUICK" != 1 ] && [ -f "$done1" ] &&
-      { [ "$total" -le 0 ] || [ -f "$done2" ]; } && [ -f "$model" ]; then
+      { [ "$total" -le 0 ] || [ -f "$done2" ]; } &&
+      { [ "$total3" -le "$total" ] || [ -f "$done3" ]; } && [ -f "$model" ]; then
     say "$model is finished (DAE_FORCE=1 retrains); skipping"
     return 0
   fi
   if [ "$FORCE" = 1 ] || [ "$QUICK" = 1 ]; then
-    rm -f "$checkpoint" "$done1" "$done2"
+    rm -f "$checkpoint" "$done1" "$done2" "$done3"
     rm -rf "$epoch_dir"
   fi
   mkdir -p "$OUT_DIR" "$LOG_DIR" "$CKPT_DIR"
@@ -225,20 +264,18 @@ train () {
     say "training $model, second stage (to $total epochs, decay $DECAY2); log: $log"
     run_dae_train "$log" "$CKPT_DIR/$name.status" denoise "$@" \
       --epochs "$total" --patience 0 --lr-decay "$DECAY2" --save-epochs "$epoch_dir"
-    if [ "$average" -gt 0 ]; then
-      first=$((total - average + 1))
-      set --
-      e=$first
-      while [ "$e" -le "$total" ]; do
-        set -- "$@" "$epoch_dir/$(printf 'epoch-%03d.dae' "$e")"
-        e=$((e + 1))
-      done
-      say "averaging the weights of epochs $first to $total into $model"
-      run_dae_train "$log" "$CKPT_DIR/$name.status" average -o "$model" \
-        --info-text "dae default $khz kHz speech model, made by models/train-default.sh (see models/README.md): the mean of the weights of epochs $first to $total of the second stage" \
-        "$@"
+    if [ "$total3" -le "$total" ]; then
+      average_epochs "$total" "second"
     fi
     touch "$done2"
+  fi
+  if [ "$total3" -gt "$total" ] && [ ! -f "$done3" ]; then
+    say "training $model, third stage (to $total3 epochs, signal-to-distortion loss weight $SDR_WEIGHT); log: $log"
+    run_dae_train "$log" "$CKPT_DIR/$name.status" denoise "$@" \
+      --epochs "$total3" --patience 0 --lr-decay "$DECAY2" --save-epochs "$epoch_dir" \
+      --sdr-weight "$SDR_WEIGHT"
+    average_epochs "$total3" "third"
+    touch "$done3"
   fi
   "$BUILD/tools/dae-train" --info "$model" | tee -a "$log"
 }
@@ -253,17 +290,17 @@ prepare_data
 if [ "$ONLY" = all ]; then
   # Both rates at once, one OpenBLAS thread each: the two cores are used
   # fully (48 kHz sequence preparation is single-threaded anyway).
-  ( train 16000 "$EPOCHS_16K" "$TOTAL_16K" "$AVERAGE_16K" 40 "$ARCH_16K" ) &
+  ( train 16000 "$EPOCHS_16K" "$TOTAL_16K" "$TOTAL3_16K" "$AVERAGE_16K" 40 "$ARCH_16K" ) &
   pid16=$!
-  ( train 48000 "$EPOCHS_48K" "$TOTAL_48K" "$AVERAGE_48K" 48 "$ARCH_48K" ) &
+  ( train 48000 "$EPOCHS_48K" "$TOTAL_48K" "$TOTAL3_48K" "$AVERAGE_48K" 48 "$ARCH_48K" ) &
   pid48=$!
   rc=0
   wait "$pid16" || rc=$?
   wait "$pid48" || rc=$?
   [ "$rc" -eq 0 ] || exit "$rc"
 elif [ "$ONLY" = 16k ]; then
-  train 16000 "$EPOCHS_16K" "$TOTAL_16K" "$AVERAGE_16K" 40 "$ARCH_16K"
+  train 16000 "$EPOCHS_16K" "$TOTAL_16K" "$TOTAL3_16K" "$AVERAGE_16K" 40 "$ARCH_16K"
 elif [ "$ONLY" = 48k ]; then
-  train 48000 "$EPOCHS_48K" "$TOTAL_48K" "$AVERAGE_48K" 48 "$ARCH_48K"
+  train 48000 "$EPOCHS_48K" "$TOTAL_48K" "$TOTAL3_48K" "$AVERAGE_48K" 48 "$ARCH_48K"
 fi
 say "done"
