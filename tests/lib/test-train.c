@@ -243,6 +243,28 @@ make_trainer (const DaeModelConfig * mc, const DaeTrainConfig * tc)
 }
 
 static void
+save_checkpoint (DaeTrainer * trainer, const char *path)
+{
+  DaeError error = { 0 };
+
+  if (dae_trainer_save_checkpoint (trainer, path, &error) != DAE_OK)
+    g_error ("dae_trainer_save_checkpoint: %s", error.message);
+}
+
+/* A new trainer (make_trainer) resumed from the checkpoint at path */
+static DaeTrainer *
+resume_trainer (const DaeModelConfig * mc, const DaeTrainConfig * tc,
+    const char *path)
+{
+  DaeTrainer *trainer = make_trainer (mc, tc);
+  DaeError error = { 0 };
+
+  if (dae_trainer_load_checkpoint (trainer, path, &error) != DAE_OK)
+    g_error ("dae_trainer_load_checkpoint: %s", error.message);
+  return trainer;
+}
+
+static void
 prepare (DaeTrainer * trainer)
 {
   DaeError error = { 0 };
@@ -735,7 +757,6 @@ test_checkpoint_resume (gconstpointer data)
   DaeTrainConfig tc;
   DaeTrainer *trainer;
   DaeModel *model;
-  DaeError error = { 0 };
   GBytes *straight;
   GBytes *resumed;
   char *path = temp_path ("ckpt.daeckpt");
@@ -753,13 +774,10 @@ test_checkpoint_resume (gconstpointer data)
   trainer = make_trainer (&mc, &tc);
   prepare (trainer);
   run_epochs (trainer, 1, NULL);
-  g_assert_cmpint (dae_trainer_save_checkpoint (trainer, path, &error), ==,
-      DAE_OK);
+  save_checkpoint (trainer, path);
   dae_trainer_free (trainer);
 
-  trainer = make_trainer (&mc, &tc);
-  g_assert_cmpint (dae_trainer_load_checkpoint (trainer, path, &error), ==,
-      DAE_OK);
+  trainer = resume_trainer (&mc, &tc, path);
   g_assert_cmpuint (dae_trainer_get_epoch (trainer), ==, 1);
   prepare (trainer);
   run_epochs (trainer, 1, NULL);
@@ -781,7 +799,6 @@ test_checkpoint_loss_change (void)
   DaeTrainConfig tc;
   DaeTrainer *trainer;
   DaeEpochResult result;
-  DaeError error = { 0 };
   double best = INFINITY;
   size_t i;
   char *path = temp_path ("ckpt.daeckpt");
@@ -800,27 +817,21 @@ test_checkpoint_loss_change (void)
     run_epochs (trainer, 1, &result);
     best = MIN (best, result.validation_loss);
   }
-  g_assert_cmpint (dae_trainer_save_checkpoint (trainer, path, &error), ==,
-      DAE_OK);
+  save_checkpoint (trainer, path);
   dae_trainer_free (trainer);
 
   tc.sdr_weight = 0.5;
-  trainer = make_trainer (&mc, &tc);
-  g_assert_cmpint (dae_trainer_load_checkpoint (trainer, path, &error), ==,
-      DAE_OK);
+  trainer = resume_trainer (&mc, &tc, path);
   prepare (trainer);
   run_epochs (trainer, 1, &result);
   g_assert_cmpfloat (result.validation_loss, >, best);
   g_assert_true (result.improved);
-  g_assert_cmpint (dae_trainer_save_checkpoint (trainer, path, &error), ==,
-      DAE_OK);
+  save_checkpoint (trainer, path);
   dae_trainer_free (trainer);
 
   /* the same weight again: the best loss (now with the term) is kept, so
    * an epoch is only the best if it beats it */
-  trainer = make_trainer (&mc, &tc);
-  g_assert_cmpint (dae_trainer_load_checkpoint (trainer, path, &error), ==,
-      DAE_OK);
+  trainer = resume_trainer (&mc, &tc, path);
   prepare (trainer);
   best = result.validation_loss;
   run_epochs (trainer, 1, &result);
