@@ -86,7 +86,14 @@ def audio_files(root):
 
 
 def decode(path, rate):
-    """Mono float32 at rate, through ffmpeg."""
+    """Mono float32 at rate, through ffmpeg (16-bit mono WAV files already
+    at rate are read directly: the same samples, without a process)."""
+    if path.endswith(".wav"):
+        with wave.open(path) as w:
+            if (w.getframerate() == rate and w.getnchannels() == 1
+                    and w.getsampwidth() == 2):
+                pcm = np.frombuffer(w.readframes(w.getnframes()), "<i2")
+                return pcm.astype(np.float32) / np.float32(32768.0)
     raw = subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-i", path,
                           "-ac", "1", "-ar", str(rate), "-f", "f32le", "-"],
                          capture_output=True, check=True).stdout
@@ -101,6 +108,26 @@ def probe_rate(path):
         return int(json.loads(out.stdout)["streams"][0]["sample_rate"])
     except (ValueError, KeyError, IndexError):
         return 0
+
+
+class Decoded:
+    """The audio of a list of files at one rate, all decoded (by parallel
+    ffmpeg processes) on the first get(): babble and the joined clips both
+    read every training utterance, and one ffmpeg at a time left a core
+    idle."""
+
+    def __init__(self, paths, rate):
+        self.paths = sorted(paths)
+        self.rate = rate
+        self.audio = None
+
+    def get(self, path):
+        if self.audio is None:
+            with concurrent.futures.ThreadPoolExecutor(os.cpu_count()
+                                                       or 2) as pool:
+                self.audio = dict(zip(self.paths, pool.map(
+                    lambda p: decode(p, self.rate), self.paths)))
+        return self.audio[path]
 
 
 def write_wav(path, x, rate):
@@ -349,11 +376,13 @@ def synth_noise(cache):
     return out
 
 
-def babble(cache, name, speech, rate, clips, seed):
-    """Sums BABBLE_TALKERS streams of concatenated utterances."""
+def babble(cache, name, speech, clips, seed):
+    """Sums BABBLE_TALKERS streams of concatenated utterances (speech: a
+    Decoded)."""
     rng = np.random.default_rng(seed)
     paths = []
-    speech = sorted(speech)
+    rate = speech.rate
+    files = speech.paths
     for c in range(clips):
         path = os.path.join(cache, "noise", name, "babble-%d.wav" % (c + 1))
         paths.append(path)
@@ -365,7 +394,7 @@ def babble(cache, name, speech, rate, clips, seed):
             stream = []
             length = 0
             while length < n:
-                x = decode(speech[rng.integers(len(speech))], rate)
+                x = speech.get(files[rng.integers(len(files))])
                 x = x / (np.sqrt(np.mean(x ** 2)) + 1e-9)
                 stream.append(x)
                 length += len(x)
@@ -378,11 +407,13 @@ def babble(cache, name, speech, rate, clips, seed):
 
 # ------------------------------------------------------ joined utterances
 
-def join_utterances(cache, name, files, rate, seed):
+def join_utterances(cache, name, files, speech, seed):
     """Joins the (sorted) utterances of one speaker group into clips of
     about JOIN_SECONDS with short random pauses: the trainer skips speech
     clips shorter than one training sequence (2 s), and most prompts and
-    game voice lines are shorter than that."""
+    game voice lines are shorter than that.  speech: a Decoded holding
+    the files."""
+    rate = speech.rate
     out_dir = os.path.join(cache, "joined%d" % (rate // 1000), name)
     stamp = os.path.join(out_dir, ".done")
     if os.path.exists(stamp):
@@ -391,7 +422,7 @@ def join_utterances(cache, name, files, rate, seed):
     rng = np.random.default_rng(seed)
     clips, current, length = [], [], 0
     for f in sorted(files):
-        x = decode(f, rate)
+        x = speech.get(f)
         if len(x) == 0:
             continue
         current.append(x)
@@ -420,13 +451,13 @@ def group_of(path):
     return "ktuberling-" + os.path.relpath(path, KTUBERLING).split("/")[0]
 
 
-def joined(cache, files, rate, seed):
+def joined(cache, speech, seed):
     groups = {}
-    for f in files:
+    for f in speech.paths:
         groups.setdefault(group_of(f), []).append(f)
     out = []
     for i, g in enumerate(sorted(groups)):
-        out += join_utterances(cache, g, groups[g], rate, seed + i)
+        out += join_utterances(cache, g, groups[g], speech, seed + i)
     return out
 
 
@@ -457,18 +488,21 @@ def main():
     log("splitting noise recordings, generating synthetic noise and babble")
     rec_train, rec_eval = recorded_noise()
     synth_lists = synth_noise(cache)
-    b16_train = babble(cache, "babble16-train", sp16_train, 16000,
+    d16_train = Decoded(sp16_train, 16000)
+    d48_train = Decoded(sp48_train, 48000)
+    b16_train = babble(cache, "babble16-train", d16_train,
                        BABBLE_TRAIN_CLIPS, 1)
-    b16_eval = babble(cache, "babble16-eval", sp16_eval, 16000,
+    b16_eval = babble(cache, "babble16-eval", Decoded(sp16_eval, 16000),
                       BABBLE_EVAL_CLIPS, 1001)
-    b48_train = babble(cache, "babble48-train", sp48_train, 48000,
+    b48_train = babble(cache, "babble48-train", d48_train,
                        BABBLE_TRAIN_CLIPS, 2)
-    b48_eval = babble(cache, "babble48-eval", sp48_eval, 48000,
+    b48_eval = babble(cache, "babble48-eval", Decoded(sp48_eval, 48000),
                       BABBLE_EVAL_CLIPS, 1002)
 
     log("joining short utterances into training clips")
-    j16_train = joined(cache, sp16_train, 16000, 1)
-    j48_train = joined(cache, sp48_train, 48000, 101)
+    j16_train = joined(cache, d16_train, 1)
+    j48_train = joined(cache, d48_train, 101)
+    del d16_train, d48_train
 
     lists = {
         # the 16 kHz model also learns from the full-band training voices
