@@ -157,10 +157,15 @@ def duration(path):
 
 
 def write_list(cache, name, paths):
+    """Files in the cache first, then the others (Debian's), each sorted:
+    dae-train's random choices depend on the order, and a plain sort of
+    the absolute paths put the cache before /usr or after it depending on
+    where it is."""
     os.makedirs(os.path.join(cache, "lists"), exist_ok=True)
     path = os.path.join(cache, "lists", name)
+    prefix = cache.rstrip("/") + "/"
     with open(path, "w") as f:
-        for p in sorted(paths):
+        for p in sorted(paths, key=lambda p: (not p.startswith(prefix), p)):
             f.write(p + "\n")
     return path
 
