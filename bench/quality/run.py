@@ -3,7 +3,7 @@
 
 Usage: bench/quality/run.py [--evalset DIR] [--out DIR] [--systems LIST]
                             [--rates 16000,48000] [--model16 F] [--model48 F]
-                            [--jobs N] [--no-rtf]
+                            [--jobs N] [--no-rtf] [--rtf-runs N]
 
 Systems: noisy (the input, unprocessed), daedenoise (gst-launch-1.0),
 webrtcdsp (gst-launch-1.0, noise-suppression-level=very-high, everything
@@ -19,11 +19,14 @@ STOI, ESTOI, and ESTOI of the quietest 20 % of the speech segments (an
 ear-proxy for clipped onsets and musical noise on weak speech).
 
 Real-time factor: CPU seconds (user + system of the child processes, one
-OpenBLAS thread) per second of audio, measured in one run per system over
-the whole evaluation set of a rate concatenated into one file, minus the
-same run through a passthrough baseline (the pipeline without the element;
-the harness with --bypass).  For rnnoise at 16 kHz the sox resampling is
-not counted.
+OpenBLAS thread) per second of audio, measured over the whole evaluation
+set of a rate concatenated into one file, minus the same run through a
+passthrough baseline (the pipeline without the element; the harness with
+--bypass).  Each system runs --rtf-runs times (default 3), each run
+followed by its baseline; the figure is the median of the runs, and
+results.json keeps every run's (single runs of the same element and model
+have read from 0.0085 to 0.0138 on this project's machine).
+For rnnoise at 16 kHz the sox resampling is not counted.
 
 Writes the outputs to OUT/outputs/SYSTEM/RATEk/*.wav and all results to
 OUT/results.json.  Needs the setup of bench/quality/setup.sh.
@@ -277,7 +280,9 @@ def target_checks(rate, summary, systems, kinds, snrs, rtf):
           "ESTOI above noisy in every SNR bucket (worst: %s dB, %+.3f)" % (
               worst_b, d["snr"][worst_b]["estoi"] - n["snr"][worst_b]["estoi"]))
     if rate == 48000 and isinstance(rtf.get("daedenoise"), float):
-        check(rtf["daedenoise"] <= 0.01, "RTF %.5f <= 0.01" % rtf["daedenoise"])
+        runs = rtf.get("daedenoise_detail", {}).get("runs", [])
+        spread = " (runs %s)" % ", ".join("%.5f" % r for r in runs) if len(runs) > 1 else ""
+        check(rtf["daedenoise"] <= 0.01, "RTF %.5f <= 0.01%s" % (rtf["daedenoise"], spread))
     return lines
 
 
@@ -297,6 +302,8 @@ def main():
     ap.add_argument("--model48", default=os.environ.get("MODEL48") or None)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--no-rtf", action="store_true")
+    ap.add_argument("--rtf-runs", type=int, default=3,
+                    help="real-time factor runs per system; the median is reported")
     args = ap.parse_args()
     args.out = os.path.abspath(args.out)
     for m in ("model16", "model48"):
@@ -387,11 +394,14 @@ def main():
                     if s == "noisy":
                         continue
                     log("%d Hz: real-time factor of %s" % (rate, s))
-                    cpu = sysobj.rtf_cmd_cpu(s, whole, rate, False, tmp)
-                    base = sysobj.rtf_cmd_cpu(s, whole, rate, True, tmp)
-                    rtf[s] = (cpu - base) / seconds
+                    cpu, base, runs = [], [], []
+                    for _ in range(max(1, args.rtf_runs)):
+                        cpu.append(sysobj.rtf_cmd_cpu(s, whole, rate, False, tmp))
+                        base.append(sysobj.rtf_cmd_cpu(s, whole, rate, True, tmp))
+                        runs.append((cpu[-1] - base[-1]) / seconds)
+                    rtf[s] = statistics.median(runs)
                     rtf[s + "_detail"] = {"cpu_s": cpu, "baseline_cpu_s": base,
-                                          "audio_s": seconds}
+                                          "audio_s": seconds, "runs": runs}
 
         summary = {"_seconds": seconds}
         for s in active:
