@@ -63,7 +63,7 @@ FORCE=${DAE_FORCE:-0}
 # models/README.md).  16 kHz skips the second stage (TOTAL 0): with the
 # loss straight after the first stage its model came out better on the
 # benchmark in 28 fewer epochs.  48 kHz keeps it: without it the 20 dB
-# SNR bucket lost 0.4 dB and its ESTOI fell below the noisy input's.  The
+# SNR bucket lost 0.2-0.4 dB and its ESTOI fell below the noisy input's.  The
 # model is the mean of the weights of the last AVERAGE epochs (dae-train
 # average): from one epoch to the next the validation loss and the SI-SDR
 # of single epochs jumped around by +-0.3 dB, and their mean was better
