@@ -108,6 +108,8 @@ typedef struct
   gdouble reverb_probability;
   gdouble clip_probability;
   gdouble sdr_weight;
+  gdouble speed_probability;
+  gdouble speed_max;
   gdouble corruption;
   gdouble dropout;
   gdouble threshold_quantile;
@@ -604,6 +606,13 @@ make_option_context (Options * o)
     {"sdr-weight", 0, 0, G_OPTION_ARG_DOUBLE, &o->sdr_weight,
         "Weight of the signal-to-distortion loss, in loss units per dB, "
           "beside the gain loss (denoise; default 0, off)", "W"},
+    {"speed-probability", 0, 0, G_OPTION_ARG_DOUBLE, &o->speed_probability,
+        "Chance of resampling a training sequence's speech by a random "
+          "factor (speed perturbation: pitch, formants and tempo together), "
+          "0 to 1 (denoise; default 0, off)", "P"},
+    {"speed-max", 0, 0, G_OPTION_ARG_DOUBLE, &o->speed_max,
+        "Largest speed factor: log-uniform in [1 / F, F], 1 to 1.5 "
+          "(denoise; default 1.15)", "F"},
     {"corruption", 0, 0, G_OPTION_ARG_DOUBLE, &o->corruption,
         "Std of the noise added to the normalised input features "
           "(anomaly; recipe default)", "STD"},
@@ -690,6 +699,8 @@ options_init (Options * o)
   o->reverb_probability = NAN;
   o->clip_probability = NAN;
   o->sdr_weight = NAN;
+  o->speed_probability = NAN;
+  o->speed_max = NAN;
   o->band_min_hz = NAN;
   o->band_max_hz = NAN;
   o->band_spacing_hz = NAN;
@@ -839,6 +850,14 @@ make_train_config (const Options * o, DaeRecipe recipe, DaeTrainConfig * config)
     return usage_error ("--sdr-weight belongs to the denoise recipe");
   if (!isnan (o->sdr_weight))
     config->sdr_weight = o->sdr_weight;
+  if (recipe == DAE_RECIPE_ANOMALY
+      && (!isnan (o->speed_probability) || !isnan (o->speed_max)))
+    return usage_error ("--speed-probability and --speed-max belong to the "
+        "denoise recipe");
+  if (!isnan (o->speed_probability))
+    config->speed_probability = o->speed_probability;
+  if (!isnan (o->speed_max))
+    config->speed_max_factor = o->speed_max;
   if (recipe != DAE_RECIPE_ANOMALY && (!isnan (o->corruption)
           || !isnan (o->dropout)
           || !isnan (o->threshold_quantile) || !isnan (o->alarm_hold)))

@@ -1,5 +1,5 @@
 /* libdae — signal-level augmentation for training: microphone colouring,
- * level, clipping and synthetic reverberation
+ * level, clipping, synthetic reverberation and speed perturbation
  * Copyright (C) 2026 The dae authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -282,4 +282,67 @@ dae_reverb_apply (DaeReverb * reverb, DaeRng * rng, const float *x, size_t n,
     early_len = len;
   forward_padded (reverb, reverb->ir, early_len, reverb->early);
   multiply_inverse (reverb, reverb->early, early, n);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Speed perturbation                                                        */
+
+void
+dae_speed_kernel_init (DaeSpeedKernel * kernel, double factor)
+{
+  const int half = DAE_SPEED_HALF_TAPS;
+  /* cutoff relative to the input's Nyquist frequency */
+  const double cutoff = factor > 1.0 ? 1.0 / factor : 1.0;
+  size_t p;
+
+  kernel->factor = factor;
+  for (p = 0; p <= DAE_SPEED_PHASES; p++) {
+    double frac = (double) p / DAE_SPEED_PHASES;
+    double sum = 0.0;
+    int j;
+
+    /* tap j weighs input sample i0 + j - half + 1 for a position i0 + frac */
+    for (j = 0; j < 2 * half; j++) {
+      double d = (double) (j - half + 1) - frac;
+      double x = M_PI * cutoff * d;
+      double sinc = fabs (x) < 1e-9 ? 1.0 : sin (x) / x;
+      double w = fabs (d) < half ? 0.5 + 0.5 * cos (M_PI * d / half) : 0.0;
+
+      kernel->taps[p][j] = (float) (cutoff * sinc * w);
+      sum += cutoff * sinc * w;
+    }
+    for (j = 0; j < 2 * half; j++)
+      kernel->taps[p][j] = (float) (kernel->taps[p][j] / sum);
+  }
+}
+
+size_t
+dae_speed_input_length (size_t n_out, double max_factor)
+{
+  if (n_out == 0)
+    return 0;
+  return (size_t) ceil ((double) (n_out - 1) * max_factor)
+      + 2 * DAE_SPEED_HALF_TAPS + 1;
+}
+
+void
+dae_speed_apply (const DaeSpeedKernel * kernel, const float *in, float *out,
+    size_t n_out)
+{
+  const int half = DAE_SPEED_HALF_TAPS;
+  size_t i;
+
+  for (i = 0; i < n_out; i++) {
+    double pos = (double) half + (double) i * kernel->factor;
+    size_t i0 = (size_t) pos;
+    size_t p = (size_t) ((pos - (double) i0) * DAE_SPEED_PHASES + 0.5);
+    const float *x = in + i0 - (size_t) half + 1;
+    const float *h = kernel->taps[p];
+    float acc = 0.0f;
+    int j;
+
+    for (j = 0; j < 2 * half; j++)
+      acc += h[j] * x[j];
+    out[i] = acc;
+  }
 }

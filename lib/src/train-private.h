@@ -72,6 +72,38 @@ void            dae_reverb_apply              (DaeReverb *reverb,
                                                float *wet,
                                                float *early);
 
+/* Speed perturbation: the signal resampled by a factor, which scales its
+ * pitch, its formants and its tempo together (a new voice from an old one,
+ * as Kaldi's speed perturbation).  A Hann-windowed sinc of
+ * 2 * DAE_SPEED_HALF_TAPS taps, tabulated at DAE_SPEED_PHASES fractional
+ * positions, low-passed at min (1, 1 / factor) of the input's Nyquist
+ * frequency so that speeding up does not alias.  Each phase sums to 1. */
+#define DAE_SPEED_HALF_TAPS 8
+#define DAE_SPEED_PHASES 256
+#define DAE_SPEED_MAX_FACTOR 1.5
+
+typedef struct
+{
+  double factor;
+  float taps[DAE_SPEED_PHASES + 1][2 * DAE_SPEED_HALF_TAPS];
+} DaeSpeedKernel;
+
+/* factor in [1 / DAE_SPEED_MAX_FACTOR, DAE_SPEED_MAX_FACTOR]; > 1 is faster
+ * and higher. */
+void            dae_speed_kernel_init         (DaeSpeedKernel *kernel,
+                                               double factor);
+/* Input samples dae_speed_apply () reads for n_out output samples at any
+ * factor up to max_factor. */
+size_t          dae_speed_input_length        (size_t n_out,
+                                               double max_factor);
+/* out[i] = in at position DAE_SPEED_HALF_TAPS + i * factor (band-limited
+ * interpolation), for i < n_out; in must hold
+ * dae_speed_input_length (n_out, factor) samples. */
+void            dae_speed_apply               (const DaeSpeedKernel *kernel,
+                                               const float *in,
+                                               float *out,
+                                               size_t n_out);
+
 /* ------------------------------------------------------------------------ */
 /* train-gru.c: the GRU over B sequences at once                             */
 

@@ -206,6 +206,8 @@ typedef struct
   int noise_only;
   DaeStft *stft;
   DaeReverb *reverb;
+  float *speech_long;           /* L_speech, with speed perturbation */
+  DaeSpeedKernel *speed;        /* NULL without speed perturbation */
   float *block;
 } Gen;
 
@@ -263,6 +265,8 @@ struct DaeTrainer
   size_t T;
   size_t warm;
   size_t L;                     /* samples per sequence incl. warm-up */
+  size_t L_speech;              /* speech samples a training sequence reads:
+                                 * L, more with speed perturbation */
   size_t nb;
   size_t n_bins;
   float silence;                /* band energy floor */
@@ -355,6 +359,8 @@ dae_train_config_init (DaeTrainConfig * config, DaeRecipe recipe)
   config->validation_fraction = 0.1;
   config->threshold_quantile = 0.99;
   config->alarm_hold_seconds = ALARM_HOLD_SECONDS;
+  config->speed_probability = 0.0;
+  config->speed_max_factor = 1.15;
 
   if (recipe == DAE_RECIPE_ANOMALY) {
     config->max_epochs = 40;
@@ -469,6 +475,10 @@ validate_train_config (const DaeModelConfig * mc, const DaeTrainConfig * c,
   CHECK (check_real (error, "recon_weight", c->recon_weight, 0.0, 1e6));
   CHECK (check_real (error, "vad_weight", c->vad_weight, 0.0, 1e6));
   CHECK (check_real (error, "sdr_weight", c->sdr_weight, 0.0, 1e6));
+  CHECK (check_real (error, "speed_probability", c->speed_probability, 0.0,
+          1.0));
+  CHECK (check_real (error, "speed_max_factor", c->speed_max_factor, 1.0,
+          DAE_SPEED_MAX_FACTOR));
   if (!(c->threshold_quantile > 0.0 && c->threshold_quantile < 1.0))
     return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
         "threshold_quantile = %g out of range (0 to 1, exclusive)",
@@ -489,6 +499,11 @@ validate_train_config (const DaeModelConfig * mc, const DaeTrainConfig * c,
       return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
           "sdr_weight = %g: the anomaly recipe has no clean-speech target "
           "(must be 0)", c->sdr_weight);
+    if (c->speed_probability != 0.0)
+      return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
+          "speed_probability = %g: speed perturbation is for speech (the "
+          "anomaly recipe must keep its machine's frequencies; must be 0)",
+          c->speed_probability);
     if (!(c->recon_weight > 0.0))
       return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
           "recon_weight must be > 0 for the anomaly recipe");
@@ -520,6 +535,7 @@ gen_clear (Gen * gen)
 {
   dae_stft_free (gen->stft);
   dae_reverb_free (gen->reverb);
+  dae_free (gen->speed);
   dae_free (gen->block);
   memset (gen, 0, sizeof (*gen));
 }
@@ -585,6 +601,9 @@ dae_trainer_new (const DaeModelConfig * model_config,
   tr->warm = model_config->window_samples / model_config->hop_samples - 1
       + WARMUP_EXTRA_HOPS;
   tr->L = (tr->T + tr->warm) * model_config->hop_samples;
+  tr->L_speech = tr->L;
+  if (config->recipe == DAE_RECIPE_DENOISE && config->speed_probability > 0.0)
+    tr->L_speech = dae_speed_input_length (tr->L, config->speed_max_factor);
   tr->nb = model_config->n_bands;
   tr->n_bins = model_config->window_samples / 2 + 1;
   /* band energy is the mean bin power; white noise of variance s^2 gives
@@ -785,9 +804,10 @@ reverse_segments (SegmentSet * set)
 }
 
 /* The last validation_fraction of the source's samples (whole clips from
- * the end, the boundary clip split) go to validation. */
+ * the end, the boundary clip split) go to validation.  Training segments
+ * are picked train_L samples long, validation ones tr->L. */
 static DaeStatus
-split_source (DaeTrainer * tr, Source * src, int looping)
+split_source (DaeTrainer * tr, Source * src, int looping, size_t train_L)
 {
   uint64_t held = (uint64_t) (tr->config.validation_fraction
       * (double) src->samples + 0.5);
@@ -823,7 +843,7 @@ split_source (DaeTrainer * tr, Source * src, int looping)
   reverse_segments (&src->train);
   reverse_segments (&src->valid);
 
-  if ((status = segment_set_finish (&src->train, tr->L, looping)) != DAE_OK)
+  if ((status = segment_set_finish (&src->train, train_L, looping)) != DAE_OK)
     return status;
   if ((status = segment_set_finish (&src->valid, tr->L, looping)) != DAE_OK)
     return status;
@@ -973,7 +993,21 @@ generate_raw (DaeTrainer * tr, DaeRng * rng, int valid)
     speech_only = !gen->noise_only
         && kind < NOISE_ONLY_PROBABILITY + SPEECH_ONLY_PROBABILITY;
 
-    pick_segment (valid ? &sp->valid : &sp->train, rng, L, 0, gen->speech);
+    if (!valid && gen->speed != NULL) {
+      pick_segment (&sp->train, rng, tr->L_speech, 0, gen->speech_long);
+      if (dae_rng_uniform (rng) < c->speed_probability) {
+        double range = log (c->speed_max_factor);
+
+        dae_speed_kernel_init (gen->speed,
+            exp (uniform_range (rng, -range, range)));
+        dae_speed_apply (gen->speed, gen->speech_long, gen->speech, L);
+      } else {
+        memcpy (gen->speech, gen->speech_long + DAE_SPEED_HALF_TAPS,
+            L * sizeof (float));
+      }
+    } else {
+      pick_segment (valid ? &sp->valid : &sp->train, rng, L, 0, gen->speech);
+    }
     if (gen->reverb != NULL && dae_rng_uniform (rng) < c->reverb_probability) {
       dae_reverb_apply (gen->reverb, rng, gen->speech, L, gen->wet,
           gen->target);
@@ -1530,6 +1564,12 @@ gen_alloc (DaeTrainer * tr)
     if (status != DAE_OK)
       return status;
   }
+  if (tr->L_speech > L) {
+    gen->speech_long = dae_calloc (tr->L_speech, sizeof (float));
+    gen->speed = dae_calloc (1, sizeof (DaeSpeedKernel));
+    if (gen->speech_long == NULL || gen->speed == NULL)
+      return DAE_ERROR_NO_MEMORY;
+  }
   return DAE_OK;
 }
 
@@ -1608,14 +1648,16 @@ dae_trainer_prepare (DaeTrainer * trainer, DaeError * error)
 
     if (src->n_clips == 0)
       continue;
-    status = split_source (tr, src, s == DAE_SOURCE_NOISE);
+    status = split_source (tr, src, s == DAE_SOURCE_NOISE,
+        s == DAE_SOURCE_SPEECH ? tr->L_speech : tr->L);
     if (status != DAE_OK)
       return dae_set_error (error, status, "out of memory splitting audio");
     if (src->train.total == 0)
       return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
           "%s: no training segment of %.3f s is left after holding out "
           "%g of the audio for validation", source_names[s],
-          (double) tr->L / tr->mconfig.sample_rate,
+          (double) (s == DAE_SOURCE_SPEECH ? tr->L_speech : tr->L)
+          / tr->mconfig.sample_rate,
           tr->config.validation_fraction);
   }
 
@@ -1998,9 +2040,13 @@ build_model (DaeTrainer * trainer, int current, DaeModel ** model_out,
         "best validation epoch)\n", tr->epoch);
   if (c->recipe == DAE_RECIPE_DENOISE) {
     info_append (info, "augmentation: SNR %g to %g dB, speech level %g to "
-        "%g dBFS, colouring %g, reverberation %g, clipping %g\n",
+        "%g dBFS, colouring %g, reverberation %g, clipping %g",
         c->snr_min_db, c->snr_max_db, c->level_min_db, c->level_max_db,
         c->filter_probability, c->reverb_probability, c->clip_probability);
+    if (c->speed_probability > 0.0)
+      info_append (info, ", speed %g (factor 1/%g to %g)",
+          c->speed_probability, c->speed_max_factor, c->speed_max_factor);
+    info_append (info, "\n");
     info_append (info, "loss: gain %g, reconstruction %g, voice activity "
         "%g", c->gain_weight, c->recon_weight,
         tr->use_vad ? c->vad_weight : 0.0);

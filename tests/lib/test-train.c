@@ -474,6 +474,18 @@ break_setting (DaeTrainConfig * tc, int which)
     case 21:
       tc->dropout = -0.1;
       return "dropout";
+    case 22:
+      tc->speed_probability = 1.5;
+      return "speed_probability";
+    case 23:
+      tc->speed_probability = NAN;
+      return "speed_probability";
+    case 24:
+      tc->speed_max_factor = 0.9;
+      return "speed_max_factor";
+    case 25:
+      tc->speed_max_factor = 2.0;
+      return "speed_max_factor";
     default:
       return NULL;
   }
@@ -516,6 +528,12 @@ test_config_invalid (void)
   tc.recon_weight = 0.0;
   g_assert_cmpint (dae_trainer_new (&mc, &tc, &trainer, &error), ==,
       DAE_ERROR_INVALID_ARGUMENT);
+  /* anomaly: no speed perturbation (a machine's frequencies are its sound) */
+  dae_train_config_init (&tc, DAE_RECIPE_ANOMALY);
+  tc.speed_probability = 0.5;
+  g_assert_cmpint (dae_trainer_new (&mc, &tc, &trainer, &error), ==,
+      DAE_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error.message, "speed_probability"));
 
   /* a predictive model cannot be trained to denoise */
   dae_train_config_init (&tc, DAE_RECIPE_DENOISE);
@@ -686,7 +704,8 @@ test_anomaly_calibrated (gconstpointer data)
 /* Determinism and checkpoints                                               */
 
 static GBytes *
-train_bytes (DaeRecipe recipe, guint64 seed, size_t epochs)
+train_bytes_speed (DaeRecipe recipe, guint64 seed, size_t epochs,
+    double speed_probability)
 {
   DaeModelConfig mc;
   DaeTrainConfig tc;
@@ -699,6 +718,7 @@ train_bytes (DaeRecipe recipe, guint64 seed, size_t epochs)
   tc.seed = seed;
   tc.steps_per_epoch = 4;
   tc.reverb_probability = recipe == DAE_RECIPE_DENOISE ? 0.5 : 0.0;
+  tc.speed_probability = speed_probability;
   trainer = make_trainer (&mc, &tc);
   prepare (trainer);
   run_epochs (trainer, epochs, NULL);
@@ -707,6 +727,12 @@ train_bytes (DaeRecipe recipe, guint64 seed, size_t epochs)
   dae_model_unref (model);
   dae_trainer_free (trainer);
   return bytes;
+}
+
+static GBytes *
+train_bytes (DaeRecipe recipe, guint64 seed, size_t epochs)
+{
+  return train_bytes_speed (recipe, seed, epochs, 0.0);
 }
 
 static void
@@ -724,6 +750,106 @@ test_determinism (gconstpointer data)
   g_bytes_unref (a);
   g_bytes_unref (b);
   g_bytes_unref (c);
+}
+
+static void
+test_speed_determinism (void)
+{
+  GBytes *a = train_bytes_speed (DAE_RECIPE_DENOISE, 1, 2, 0.5);
+  GBytes *b = train_bytes_speed (DAE_RECIPE_DENOISE, 1, 2, 0.5);
+  GBytes *c = train_bytes_speed (DAE_RECIPE_DENOISE, 1, 2, 0.0);
+
+  g_test_summary ("With speed perturbation, two trainers with the same seed "
+      "still give bit-identical models, and the perturbation changes what "
+      "is learnt.");
+  g_assert_true (g_bytes_equal (a, b));
+  g_assert_false (g_bytes_equal (a, c));
+  g_bytes_unref (a);
+  g_bytes_unref (b);
+  g_bytes_unref (c);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Speed perturbation: the resampler                                         */
+
+#define SPEED_N_OUT 4000
+#define SPEED_SINE_TOL 2e-3
+#define SPEED_ALIAS_MAX_RMS 0.1
+
+static double
+rms_of (const float *x, size_t n)
+{
+  double sum = 0.0;
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    sum += (double) x[i] * x[i];
+  return sqrt (sum / (double) n);
+}
+
+static void
+test_speed_resample (void)
+{
+  static const double factors[] = { 1.0 / 1.5, 1.0 / 1.15, 1.0, 1.15, 1.5 };
+  const double max_factor = DAE_SPEED_MAX_FACTOR;
+  const size_t n_in = dae_speed_input_length (SPEED_N_OUT, max_factor);
+  float *in = g_new (float, n_in);
+  float *out = g_new (float, SPEED_N_OUT);
+  DaeSpeedKernel *kernel = g_new (DaeSpeedKernel, 1);
+  size_t f;
+  size_t i;
+
+  g_test_summary ("Resampling by a factor r turns a sine of frequency f "
+      "into one of frequency r f, sample for sample (the output at i is the "
+      "input at DAE_SPEED_HALF_TAPS + i r); r = 1 copies exactly; speeding "
+      "up does not alias a tone that would land above Nyquist; the input "
+      "length covers the kernel at the largest factor.");
+
+  g_assert_cmpuint (dae_speed_input_length (0, 1.15), ==, 0);
+  g_assert_cmpuint (dae_speed_input_length (1, 1.15), ==,
+      2 * DAE_SPEED_HALF_TAPS + 1);
+
+  /* 700 Hz at 16 kHz: below the cutoff at every factor */
+  for (i = 0; i < n_in; i++)
+    in[i] = (float) sin (2.0 * G_PI * 700.0 * (double) i / RATE + 0.3);
+  for (f = 0; f < G_N_ELEMENTS (factors); f++) {
+    double r = factors[f];
+    double max_err = 0.0;
+
+    dae_speed_kernel_init (kernel, r);
+    /* the last input sample the kernel may touch is inside the buffer: the
+     * buffer is sized for the largest factor, so check the bound itself */
+    g_assert_cmpuint (dae_speed_input_length (SPEED_N_OUT, r), <=, n_in);
+    dae_speed_apply (kernel, in, out, SPEED_N_OUT);
+    for (i = 0; i < SPEED_N_OUT; i++) {
+      double pos = DAE_SPEED_HALF_TAPS + (double) i * r;
+      double want = sin (2.0 * G_PI * 700.0 * pos / RATE + 0.3);
+
+      max_err = fmax (max_err, fabs (out[i] - want));
+      if (r == 1.0)
+        g_assert_cmpfloat (out[i], ==, in[i + DAE_SPEED_HALF_TAPS]);
+    }
+    g_test_message ("factor %.3f: largest error %.2e", r, max_err);
+    g_assert_cmpfloat (max_err, <, SPEED_SINE_TOL);
+  }
+
+  /* 7 kHz sped up by 1.5 would be 10.5 kHz, above the 8 kHz Nyquist
+   * frequency: it must be filtered out, not folded back to 5.5 kHz */
+  for (i = 0; i < n_in; i++)
+    in[i] = (float) sin (2.0 * G_PI * 7000.0 * (double) i / RATE);
+  dae_speed_kernel_init (kernel, 1.5);
+  dae_speed_apply (kernel, in, out, SPEED_N_OUT);
+  g_test_message ("7 kHz sped up by 1.5: rms %.4f (input 0.707)",
+      rms_of (out, SPEED_N_OUT));
+  g_assert_cmpfloat (rms_of (out, SPEED_N_OUT), <, SPEED_ALIAS_MAX_RMS);
+  /* slowing it down keeps it (7 kHz / 1.5 = 4.7 kHz) */
+  dae_speed_kernel_init (kernel, 1.0 / 1.5);
+  dae_speed_apply (kernel, in, out, SPEED_N_OUT);
+  g_assert_cmpfloat (rms_of (out, SPEED_N_OUT), >, 0.6);
+
+  g_free (kernel);
+  g_free (in);
+  g_free (out);
 }
 
 static char *
@@ -1517,6 +1643,8 @@ main (int argc, char **argv)
       GINT_TO_POINTER (DAE_RECIPE_ANOMALY), test_gradient);
   DAE_TEST_ADD_SLOW_DATA_FUNC ("/train/determinism/denoise",
       GINT_TO_POINTER (DAE_RECIPE_DENOISE), test_determinism);
+  DAE_TEST_ADD_SLOW_FUNC ("/train/determinism/speed", test_speed_determinism);
+  g_test_add_func ("/train/speed/resample", test_speed_resample);
   g_test_add_data_func ("/train/determinism/anomaly",
       GINT_TO_POINTER (DAE_RECIPE_ANOMALY), test_determinism);
   DAE_TEST_ADD_SLOW_DATA_FUNC ("/train/checkpoint/resume/denoise",

@@ -15,7 +15,7 @@ export OPENBLAS_NUM_THREADS=1
 . "$(dirname "$0")/tap.sh"
 
 echo "TAP version 13"
-echo "1..16"
+echo "1..19"
 
 check_status "--help exits 0" 0 "$TRAIN" --help
 if grep -q -- "--steps-per-epoch" "$TMP/out" && grep -q -- "--bands" "$TMP/out"
@@ -36,6 +36,13 @@ check_status "--reverb-probability 1.5 is a usage error (exit 2)" 2 \
 check_status "--sdr-weight with the anomaly recipe is a usage error (exit 2)" 2 \
   "$TRAIN" anomaly --normal "$TMP" -o "$TMP/x.dae" --sdr-weight 0.1
 
+check_status "--speed-probability with the anomaly recipe is a usage error (exit 2)" 2 \
+  "$TRAIN" anomaly --normal "$TMP" -o "$TMP/x.dae" --speed-probability 0.5
+
+check_status "--speed-max 2 is a usage error (exit 2)" 2 \
+  "$TRAIN" denoise --speech "$TMP" --noise "$TMP" -o "$TMP/x.dae" \
+  --speed-probability 0.5 --speed-max 2
+
 check_status "average without model files is a usage error (exit 2)" 2 \
   "$TRAIN" average -o "$TMP/x.dae"
 
@@ -55,6 +62,8 @@ if ! command -v gst-launch-1.0 >/dev/null 2>&1 ||
   skip "--info prints the trained model's rate" "no training run"
   skip "an unreadable source is skipped by name" "no training run"
   skip "--info shows the augmentation options" "no training run"
+  skip "--info shows the speed perturbation" "no training run"
+  skip "--info shows the signal-to-distortion loss weight" "no training run"
   skip "--save-epochs writes every epoch's weights" "no training run"
   skip "average writes the mean of the epochs and says so" "no training run"
   [ "$failed" -eq 0 ]
@@ -76,7 +85,8 @@ check_status "tiny training run" 0 \
   -o "$TMP/tiny.dae" --steps-per-epoch 2 --batch-size 2 \
   --sequence-frames 20 --validation-sequences 2 --threads 1 --seed 3 \
   --reverb-probability 0 --filter-probability 1 --clip-probability 0.5 \
-  --sdr-weight 0.05 --epochs 2 --save-epochs "$TMP/epochs"
+  --sdr-weight 0.05 --speed-probability 0.5 --speed-max 1.1 --epochs 2 \
+  --save-epochs "$TMP/epochs"
 cp "$TMP/out" "$TMP/train.out"
 
 if "$TRAIN" --info "$TMP/tiny.dae" >"$TMP/out" 2>&1 &&
@@ -90,6 +100,12 @@ if grep -q "colouring 1, reverberation 0, clipping 0.5" "$TMP/out"; then
   ok "--info shows the augmentation options"
 else
   not_ok "--info shows the augmentation options" "$TMP/out"
+fi
+
+if grep -q "clipping 0.5, speed 0.5 (factor 1/1.1 to 1.1)$" "$TMP/out"; then
+  ok "--info shows the speed perturbation"
+else
+  not_ok "--info shows the speed perturbation" "$TMP/out"
 fi
 
 if grep -q "^ *loss: gain 1, .*, signal-to-distortion 0.05$" "$TMP/out"; then

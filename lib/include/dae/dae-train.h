@@ -110,6 +110,14 @@ typedef enum
  *   daedenoise's anomaly-hold) with which the expected false alarms per
  *   hour are counted on the held-out normal audio (anomaly recipe), 0 to
  *   3600; 0 counts every frame that crosses the threshold
+ * @speed_probability: chance that a training sequence's speech is resampled
+ *   by a random factor (speed perturbation: pitch, formants and tempo scaled
+ *   together, a voice the data does not have), 0 to 1 (denoise; 0, the
+ *   default, leaves it out; must be 0 for the anomaly recipe).  Validation
+ *   sequences are never perturbed.  Speech clips shorter than a sequence
+ *   at the slowest factor are then not used for training.
+ * @speed_max_factor: the factor is log-uniform in [1 / this, this], 1 to
+ *   1.5 (default 1.15)
  *
  * Fill with dae_train_config_init(); zero is never silently a default.
  */
@@ -142,6 +150,8 @@ typedef struct
   double sdr_weight;
   double threshold_quantile;
   double alarm_hold_seconds;
+  double speed_probability;
+  double speed_max_factor;
 } DaeTrainConfig;
 
 /**
