@@ -37,6 +37,9 @@
 #   DAE_ARCH_16K, DAE_ARCH_48K
 #                    architecture flags for dae-train per rate (DAE_ARCH
 #                    sets both)
+#   DAE_TRAIN_ARGS   more dae-train denoise options for every stage of
+#                    both rates (for instance augmentation: --snr-max 35
+#                    --speed-probability 0.5); default none
 #   DAE_FORCE        1: retrain even if the model is finished
 set -eu
 
@@ -52,6 +55,7 @@ THREADS=${DAE_THREADS:-1}
 ARCH_16K=${DAE_ARCH_16K:-${DAE_ARCH:---enc-dense 128 --enc-gru 208 --bottleneck 96 --dec-gru 208 --vad}}
 ARCH_48K=${DAE_ARCH_48K:-${DAE_ARCH:---enc-dense 128 --enc-gru 208 --bottleneck 96 --dec-gru 208 --vad}}
 FORCE=${DAE_FORCE:-0}
+TRAIN_ARGS=${DAE_TRAIN_ARGS:-}
 
 # Up to three stages per rate.  First: learning rate 0.001, times 0.97
 # after every epoch, early stopping after 8 epochs without a better
@@ -255,7 +259,7 @@ train () {
     --output "$model" --checkpoint "$checkpoint" --resume \
     --rate "$rate" --window-ms 20 --hop-ms 10 --bands "$bands"
   # shellcheck disable=SC2086
-  set -- "$@" $arch --steps-per-epoch "$STEPS" --batch-size "$BATCH" \
+  set -- "$@" $arch $TRAIN_ARGS --steps-per-epoch "$STEPS" --batch-size "$BATCH" \
     --seed "$SEED" --threads "$THREADS" \
     --max-seconds-per-source "$MAX_SECONDS" \
     --info-text "dae default $khz kHz speech model, made by models/train-default.sh (see models/README.md)"
