@@ -536,6 +536,7 @@ gen_clear (Gen * gen)
   dae_stft_free (gen->stft);
   dae_reverb_free (gen->reverb);
   dae_free (gen->speed);
+  dae_free (gen->speech_long);
   dae_free (gen->block);
   memset (gen, 0, sizeof (*gen));
 }
