@@ -346,6 +346,10 @@ def build(args):
     out = os.path.abspath(args.out)
     os.makedirs(out, exist_ok=True)
     src = eval_sources(pd, out, args.rates)
+    if args.speech16:
+        # a diagnostic set: other voices, the same held-out noises
+        log("16 kHz speech from --speech16, not the held-out voices")
+        src["speech16"] = [os.path.abspath(d) for d in args.speech16]
     items = []
     for rate in args.rates:
         sub = "%dk" % (rate // 1000)
@@ -406,6 +410,11 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--per-cell", type=int, default=4)
     ap.add_argument("--rates", default="16000,48000")
+    ap.add_argument("--speech16", action="append", metavar="DIR",
+                    help="use the .g722 prompts in DIR (repeatable) as the "
+                    "16 kHz speech instead of the held-out voices: for "
+                    "instance training voices, to see how much of the "
+                    "score is voices the model has heard")
     args = ap.parse_args()
     args.rates = [int(r) for r in args.rates.split(",")]
     build(args)
