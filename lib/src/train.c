@@ -1658,8 +1658,7 @@ dae_trainer_prepare (DaeTrainer * trainer, DaeError * error)
           "%s: no training segment of %.3f s is left after holding out "
           "%g of the audio for validation", source_names[s],
           (double) (s == DAE_SOURCE_SPEECH ? tr->L_speech : tr->L)
-          / tr->mconfig.sample_rate,
-          tr->config.validation_fraction);
+          / tr->mconfig.sample_rate, tr->config.validation_fraction);
   }
 
   status = dae_bands_init (&tr->bands, tr->model->band_centers, tr->nb,
