@@ -1618,6 +1618,7 @@ dae_trainer_prepare (DaeTrainer * trainer, DaeError * error)
   DaeStatus status;
   DaeRng rng;
   size_t s;
+  size_t train_L;
 
   if (tr == NULL)
     return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT, "trainer is NULL");
@@ -1649,16 +1650,16 @@ dae_trainer_prepare (DaeTrainer * trainer, DaeError * error)
 
     if (src->n_clips == 0)
       continue;
-    status = split_source (tr, src, s == DAE_SOURCE_NOISE,
-        s == DAE_SOURCE_SPEECH ? tr->L_speech : tr->L);
+    train_L = s == DAE_SOURCE_SPEECH ? tr->L_speech : tr->L;
+    status = split_source (tr, src, s == DAE_SOURCE_NOISE, train_L);
     if (status != DAE_OK)
       return dae_set_error (error, status, "out of memory splitting audio");
     if (src->train.total == 0)
       return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
           "%s: no training segment of %.3f s is left after holding out "
           "%g of the audio for validation", source_names[s],
-          (double) (s == DAE_SOURCE_SPEECH ? tr->L_speech : tr->L)
-          / tr->mconfig.sample_rate, tr->config.validation_fraction);
+          (double) train_L / tr->mconfig.sample_rate,
+          tr->config.validation_fraction);
   }
 
   status = dae_bands_init (&tr->bands, tr->model->band_centers, tr->nb,

@@ -114,8 +114,8 @@ typedef enum
  *   by a random factor (speed perturbation: pitch, formants and tempo scaled
  *   together, a voice the data does not have), 0 to 1 (denoise; 0, the
  *   default, leaves it out; must be 0 for the anomaly recipe).  Validation
- *   sequences are never perturbed.  Speech clips shorter than a sequence
- *   at the slowest factor are then not used for training.
+ *   sequences are never perturbed.  Speech clips shorter than the input
+ *   a sequence needs at the largest factor are then not used for training.
  * @speed_max_factor: the factor is log-uniform in [1 / this, this], 1 to
  *   1.5 (default 1.15)
  *
