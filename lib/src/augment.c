@@ -338,11 +338,12 @@ dae_speed_apply (const DaeSpeedKernel * kernel, const float *in, float *out,
     size_t p = (size_t) ((pos - (double) i0) * DAE_SPEED_PHASES + 0.5);
     const float *x = in + i0 - (size_t) half + 1;
     const float *h = kernel->taps[p];
-    float acc = 0.0f;
+    DaeVec4 acc = DAE_VEC4 (0.0f);
     int j;
 
-    for (j = 0; j < 2 * half; j++)
-      acc += h[j] * x[j];
-    out[i] = acc;
+    /* four partial sums, one per lane, added pairwise at the end */
+    for (j = 0; j < 2 * half; j += 4)
+      acc += dae_vec4_load (h + j) * dae_vec4_load (x + j);
+    out[i] = (acc[0] + acc[2]) + (acc[1] + acc[3]);
   }
 }

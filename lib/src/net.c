@@ -38,17 +38,96 @@ activate (DaeActivation act, float *v, size_t n)
     case DAE_ACT_LINEAR:
       break;
     case DAE_ACT_TANH:
-      for (i = 0; i < n; i++)
-        v[i] = dae_tanh (v[i]);
+      dae_tanh_array (v, n);
       break;
     case DAE_ACT_SIGMOID:
-      for (i = 0; i < n; i++)
-        v[i] = dae_sigmoid (v[i]);
+      dae_sigmoid_array (v, n);
       break;
     case DAE_ACT_RELU:
       for (i = 0; i < n; i++)
         v[i] = v[i] > 0.0f ? v[i] : 0.0f;
       break;
+  }
+}
+
+/* Four lanes at a time; a partial group goes through a zero-padded copy. */
+void
+dae_sigmoid_array (float *v, size_t n)
+{
+  float pad[4];
+  size_t i;
+
+  for (i = 0; i + 4 <= n; i += 4)
+    dae_vec4_store (v + i, dae_vec4_sigmoid (dae_vec4_load (v + i)));
+  if (i < n) {
+    memset (pad, 0, sizeof (pad));
+    memcpy (pad, v + i, (n - i) * sizeof (float));
+    dae_vec4_store (pad, dae_vec4_sigmoid (dae_vec4_load (pad)));
+    memcpy (v + i, pad, (n - i) * sizeof (float));
+  }
+}
+
+void
+dae_tanh_array (float *v, size_t n)
+{
+  float pad[4];
+  size_t i;
+
+  for (i = 0; i + 4 <= n; i += 4)
+    dae_vec4_store (v + i, dae_vec4_tanh (dae_vec4_load (v + i)));
+  if (i < n) {
+    memset (pad, 0, sizeof (pad));
+    memcpy (pad, v + i, (n - i) * sizeof (float));
+    dae_vec4_store (pad, dae_vec4_tanh (dae_vec4_load (pad)));
+    memcpy (v + i, pad, (n - i) * sizeof (float));
+  }
+}
+
+/* Four units at a time: z, r, n and h of units i .. i + 3 (the last group
+ * of a layer whose size is not a multiple of four through zero-padded
+ * copies).  Each group reads its h_prev lanes before it writes h_out's, so
+ * h_prev may equal h_out. */
+static void
+gru_gates4 (const float *a_z, const float *a_r, const float *a_nx,
+    const float *a_nh, const float *h_prev, float *z_out, float *r_out,
+    float *n_out, float *h_out)
+{
+  DaeVec4 z = dae_vec4_sigmoid (dae_vec4_load (a_z));
+  DaeVec4 r = dae_vec4_sigmoid (dae_vec4_load (a_r));
+  DaeVec4 n = dae_vec4_tanh (dae_vec4_load (a_nx) + r * dae_vec4_load (a_nh));
+  DaeVec4 hp = h_prev != NULL ? dae_vec4_load (h_prev) : DAE_VEC4 (0.0f);
+
+  dae_vec4_store (z_out, z);
+  dae_vec4_store (r_out, r);
+  dae_vec4_store (n_out, n);
+  dae_vec4_store (h_out, (DAE_VEC4 (1.0f) - z) * n + z * hp);
+}
+
+void
+dae_gru_gates (size_t H, float *row, const float *h_prev, float *h_out)
+{
+  size_t i;
+
+  for (i = 0; i + 4 <= H; i += 4)
+    gru_gates4 (row + i, row + H + i, row + 2 * H + i, row + 3 * H + i,
+        h_prev != NULL ? h_prev + i : NULL, row + i, row + H + i,
+        row + 2 * H + i, h_out + i);
+  if (i < H) {
+    float pad[9][4];
+    size_t m = H - i;
+    size_t j;
+
+    memset (pad, 0, sizeof (pad));
+    for (j = 0; j < 4; j++)
+      memcpy (pad[j], row + j * H + i, m * sizeof (float));
+    if (h_prev != NULL)
+      memcpy (pad[4], h_prev + i, m * sizeof (float));
+    gru_gates4 (pad[0], pad[1], pad[2], pad[3], h_prev != NULL ? pad[4] : NULL,
+        pad[5], pad[6], pad[7], pad[8]);
+    memcpy (row + i, pad[5], m * sizeof (float));
+    memcpy (row + H + i, pad[6], m * sizeof (float));
+    memcpy (row + 2 * H + i, pad[7], m * sizeof (float));
+    memcpy (h_out + i, pad[8], m * sizeof (float));
   }
 }
 
@@ -270,24 +349,11 @@ gru_row_recurrent (const DaeGru * layer, const float *h_prev, float *row)
 }
 
 /* z = sigmoid (a_z), r = sigmoid (a_r), n = tanh (Wn x + bxn + r * hn),
- * h = (1 - z) n + z h_prev.  h_prev may be NULL (zeros) and may equal
- * h_out (each element is read before it is written). */
+ * h = (1 - z) n + z h_prev: dae_gru_gates () */
 static void
 gru_finish (size_t H, float *row, const float *h_prev, float *h_out)
 {
-  size_t i;
-
-  for (i = 0; i < H; i++) {
-    float z = dae_sigmoid (row[i]);
-    float r = dae_sigmoid (row[H + i]);
-    float n = dae_tanh (row[2 * H + i] + r * row[3 * H + i]);
-    float hp = h_prev != NULL ? h_prev[i] : 0.0f;
-
-    row[i] = z;
-    row[H + i] = r;
-    row[2 * H + i] = n;
-    h_out[i] = (1.0f - z) * n + z * hp;
-  }
+  dae_gru_gates (H, row, h_prev, h_out);
 }
 
 /* One frame, updating h in place; row: 4H floats of scratch. */

@@ -9,7 +9,7 @@
  * cblas_sgemm: per step the recurrent products of all B sequences, and once
  * per batch the input products and all weight gradients.  Each sequence
  * starts from a zero state.  test-train checks it against the net.c
- * primitives; both use dae_sigmoid and dae_tanh (dae-private.h).
+ * primitives; both compute the gates with dae_gru_gates () (net.c).
  */
 
 #include <math.h>
@@ -57,21 +57,67 @@ dae_gru_forward_batch (const DaeGru * layer, size_t T, size_t B,
           (int) H, 1.0f, h_prev, (int) H, layer->u + 2 * H * H, (int) H, 1.0f,
           rows + 3 * H, (int) (4 * H));
     }
-    for (b = 0; b < B; b++) {
-      float *row = rows + b * 4 * H;
+    for (b = 0; b < B; b++)
+      dae_gru_gates (H, rows + b * 4 * H,
+          h_prev != NULL ? h_prev + b * H : NULL, h_out + b * H);
+  }
+}
 
-      for (i = 0; i < H; i++) {
-        float z = dae_sigmoid (row[i]);
-        float rr = dae_sigmoid (row[H + i]);
-        float n = dae_tanh (row[2 * H + i] + rr * row[3 * H + i]);
-        float hp = h_prev != NULL ? h_prev[b * H + i] : 0.0f;
+/* dest[i] += src[i], four at a time (each element's sum over the rows
+ * keeps its order, so this rounds as the plain loop does) */
+static void
+add_row (float *dest, const float *src, size_t n)
+{
+  size_t i;
 
-        row[i] = z;
-        row[H + i] = rr;
-        row[2 * H + i] = n;
-        h_out[b * H + i] = (1.0f - z) * n + z * hp;
-      }
-    }
+  for (i = 0; i + 4 <= n; i += 4)
+    dae_vec4_store (dest + i,
+        dae_vec4_load (dest + i) + dae_vec4_load (src + i));
+  for (; i < n; i++)
+    dest[i] += src[i];
+}
+
+/* One frame of one sequence: the pre-activation gradients g4 = [d a_z |
+ * d a_r | d a_n (input part) | d a_n (recurrent part)] from the gates in
+ * row, dh and the carried gradient cb (replaced by its part through z).
+ * Four units at a time, then the rest one by one: the same operations in
+ * the same order, so the lanes and the scalar tail round alike. */
+static void
+gates_backward (size_t H, const float *row, const float *dh,
+    const float *h_prev, float *g4, float *cb)
+{
+  const DaeVec4 one = DAE_VEC4 (1.0f);
+  size_t i;
+
+  for (i = 0; i + 4 <= H; i += 4) {
+    DaeVec4 z = dae_vec4_load (row + i);
+    DaeVec4 rr = dae_vec4_load (row + H + i);
+    DaeVec4 n = dae_vec4_load (row + 2 * H + i);
+    DaeVec4 hn = dae_vec4_load (row + 3 * H + i);
+    DaeVec4 pi = h_prev != NULL ? dae_vec4_load (h_prev + i) : DAE_VEC4 (0.0f);
+    DaeVec4 gi = dae_vec4_load (dh + i) + dae_vec4_load (cb + i);
+    DaeVec4 da_n = gi * (one - z) * (one - n * n);
+
+    dae_vec4_store (g4 + i, gi * (pi - n) * z * (one - z));
+    dae_vec4_store (g4 + H + i, da_n * hn * rr * (one - rr));
+    dae_vec4_store (g4 + 2 * H + i, da_n);
+    dae_vec4_store (g4 + 3 * H + i, da_n * rr);
+    dae_vec4_store (cb + i, gi * z);
+  }
+  for (; i < H; i++) {
+    float z = row[i];
+    float rr = row[H + i];
+    float n = row[2 * H + i];
+    float hn = row[3 * H + i];
+    float pi = h_prev != NULL ? h_prev[i] : 0.0f;
+    float gi = dh[i] + cb[i];
+    float da_n = gi * (1.0f - z) * (1.0f - n * n);
+
+    g4[i] = gi * (pi - n) * z * (1.0f - z);
+    g4[H + i] = da_n * hn * rr * (1.0f - rr);
+    g4[2 * H + i] = da_n;
+    g4[3 * H + i] = da_n * rr;
+    cb[i] = gi * z;
   }
 }
 
@@ -86,7 +132,6 @@ dae_gru_backward_batch (const DaeGru * layer, size_t T, size_t B,
   float *c = work;              /* [B][H]: dL/dh_t through h_{t+1} */
   size_t t;
   size_t r;
-  size_t i;
 
   if (R == 0)
     return;
@@ -97,28 +142,9 @@ dae_gru_backward_batch (const DaeGru * layer, size_t T, size_t B,
     float *grows = gates + t * B * 4 * H;
     size_t b;
 
-    for (b = 0; b < B; b++) {
-      const float *row = cache + (t * B + b) * 4 * H;
-      const float *dhr = dh + (t * B + b) * H;
-      float *g4 = grows + b * 4 * H;
-      float *cb = c + b * H;
-
-      for (i = 0; i < H; i++) {
-        float z = row[i];
-        float rr = row[H + i];
-        float n = row[2 * H + i];
-        float hn = row[3 * H + i];
-        float pi = h_prev != NULL ? h_prev[b * H + i] : 0.0f;
-        float gi = dhr[i] + cb[i];
-        float da_n = gi * (1.0f - z) * (1.0f - n * n);
-
-        g4[i] = gi * (pi - n) * z * (1.0f - z);
-        g4[H + i] = da_n * hn * rr * (1.0f - rr);
-        g4[2 * H + i] = da_n;
-        g4[3 * H + i] = da_n * rr;
-        cb[i] = gi * z;
-      }
-    }
+    for (b = 0; b < B; b++)
+      gates_backward (H, cache + (t * B + b) * 4 * H, dh + (t * B + b) * H,
+          h_prev != NULL ? h_prev + b * H : NULL, grows + b * 4 * H, c + b * H);
     if (t > 0) {
       cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) B,
           (int) H, (int) (2 * H), 1.0f, grows, (int) (4 * H), layer->u,
@@ -142,12 +168,9 @@ dae_gru_backward_batch (const DaeGru * layer, size_t T, size_t B,
   for (r = 0; r < R; r++) {
     const float *g4 = gates + r * 4 * H;
 
-    for (i = 0; i < 3 * H; i++)
-      grad->bx[i] += g4[i];
-    for (i = 0; i < 2 * H; i++)
-      grad->bh[i] += g4[i];
-    for (i = 0; i < H; i++)
-      grad->bh[2 * H + i] += g4[3 * H + i];
+    add_row (grad->bx, g4, 3 * H);
+    add_row (grad->bh, g4, 2 * H);
+    add_row (grad->bh + 2 * H, g4 + 3 * H, H);
   }
 
   /* recurrent side, frames 1 .. T-1 (the previous state of frame 0 is 0):

@@ -80,6 +80,8 @@ void            dae_reverb_apply              (DaeReverb *reverb,
  * frequency so that speeding up does not alias.  Each phase sums to 1. */
 #define DAE_SPEED_HALF_TAPS 8
 #define DAE_SPEED_PHASES 256
+/* dae_speed_apply () sums the taps four at a time */
+_Static_assert (2 * DAE_SPEED_HALF_TAPS % 4 == 0, "taps in fours");
 #define DAE_SPEED_MAX_FACTOR 1.5
 
 typedef struct
