@@ -110,6 +110,7 @@ typedef struct
   gdouble sdr_weight;
   gdouble speed_probability;
   gdouble speed_max;
+  gboolean no_generator_thread;
   gdouble corruption;
   gdouble dropout;
   gdouble threshold_quantile;
@@ -514,6 +515,12 @@ make_option_context (Options * o)
         "OpenBLAS threads (default 2; 0 = OpenBLAS's default or "
           "OPENBLAS_NUM_THREADS); results are reproducible for a given seed "
           "and thread count", "N"},
+    {"no-generator-thread", 0, 0, G_OPTION_ARG_NONE,
+          &o->no_generator_thread,
+        "Mix each mini-batch between training steps instead of in a "
+          "thread of its own while the previous one trains (by default a run "
+          "uses one core more than --threads; the model is the same either "
+          "way)", NULL},
     {"version", 0, 0, G_OPTION_ARG_NONE, &o->version,
         "Print the library version and exit", NULL},
     {NULL}
@@ -858,6 +865,8 @@ make_train_config (const Options * o, DaeRecipe recipe, DaeTrainConfig * config)
     config->speed_probability = o->speed_probability;
   if (!isnan (o->speed_max))
     config->speed_max_factor = o->speed_max;
+  if (o->no_generator_thread)
+    config->generator_thread = 0;
   if (recipe != DAE_RECIPE_ANOMALY && (!isnan (o->corruption)
           || !isnan (o->dropout)
           || !isnan (o->threshold_quantile) || !isnan (o->alarm_hold)))
@@ -1083,9 +1092,10 @@ train (const Options * o, DaeRecipe recipe, const gchar * command_line)
   progress.run_start_us = g_get_monotonic_time ();
 
   fprintf (stderr, PROGRAM ": training %zu epochs of %zu steps (batch %zu, "
-      "%zu frames), %u Hz, %d OpenBLAS thread(s)\n",
+      "%zu frames), %u Hz, %d OpenBLAS thread(s)%s\n",
       config.max_epochs, config.steps_per_epoch, config.batch_size,
-      config.sequence_frames, rate, o->threads);
+      config.sequence_frames, rate, o->threads,
+      config.generator_thread ? " and a batch-mixing thread" : "");
 
   while (dae_trainer_get_epoch (trainer) < config.max_epochs) {
     DaeEpochResult result;

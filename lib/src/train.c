@@ -97,6 +97,7 @@
 #include <fcntl.h>
 #include <float.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -289,6 +290,7 @@ struct DaeTrainer
   DaeBands bands;
   Gen gen;
   SeqSet batch;
+  SeqSet next_batch;            /* with generator_thread: being mixed */
   SeqSet valid;
   size_t n_valid;
   Work work;
@@ -361,6 +363,7 @@ dae_train_config_init (DaeTrainConfig * config, DaeRecipe recipe)
   config->alarm_hold_seconds = ALARM_HOLD_SECONDS;
   config->speed_probability = 0.0;
   config->speed_max_factor = 1.15;
+  config->generator_thread = 1;
 
   if (recipe == DAE_RECIPE_ANOMALY) {
     config->max_epochs = 40;
@@ -479,6 +482,9 @@ validate_train_config (const DaeModelConfig * mc, const DaeTrainConfig * c,
           1.0));
   CHECK (check_real (error, "speed_max_factor", c->speed_max_factor, 1.0,
           DAE_SPEED_MAX_FACTOR));
+  if (c->generator_thread != 0 && c->generator_thread != 1)
+    return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
+        "generator_thread = %d: must be 0 or 1", c->generator_thread);
   if (!(c->threshold_quantile > 0.0 && c->threshold_quantile < 1.0))
     return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
         "threshold_quantile = %g out of range (0 to 1, exclusive)",
@@ -567,6 +573,7 @@ dae_trainer_free (DaeTrainer * trainer)
   dae_bands_clear (&trainer->bands);
   gen_clear (&trainer->gen);
   dae_free (trainer->batch.block);
+  dae_free (trainer->next_batch.block);
   dae_free (trainer->valid.block);
   dae_free (trainer->work.block);
   dae_free (trainer);
@@ -1671,6 +1678,9 @@ dae_trainer_prepare (DaeTrainer * trainer, DaeError * error)
   tr->n_valid = tr->config.validation_sequences;
   if ((status = seqset_alloc (&tr->batch, tr->config.batch_size * tr->T,
               tr->nb)) != DAE_OK
+      || (tr->config.generator_thread
+          && (status = seqset_alloc (&tr->next_batch,
+                  tr->config.batch_size * tr->T, tr->nb)) != DAE_OK)
       || (status = seqset_alloc (&tr->valid, tr->n_valid * tr->T,
               tr->nb)) != DAE_OK || (status = work_alloc (tr)) != DAE_OK)
     return dae_set_error (error, status,
@@ -1696,20 +1706,68 @@ dae_trainer_prepare (DaeTrainer * trainer, DaeError * error)
 /* ------------------------------------------------------------------------ */
 /* Epochs                                                                    */
 
-static double
-train_step (DaeTrainer * tr)
+/* Mixes a mini-batch into set (the generator's scratch, tr->gen, and the
+ * training random stream, tr->rng, are used by nothing else while a step
+ * trains, so this may run beside it). */
+static void
+generate_batch (DaeTrainer * tr, SeqSet * set)
 {
-  const size_t B = tr->config.batch_size;
-  double loss;
   size_t s;
 
-  for (s = 0; s < B; s++) {
+  for (s = 0; s < tr->config.batch_size; s++) {
     generate_raw (tr, &tr->rng, 0);
-    finish_sequence (tr, &tr->rng, &tr->batch, s);
+    finish_sequence (tr, &tr->rng, set, s);
   }
+}
+
+typedef struct
+{
+  DaeTrainer *tr;
+  SeqSet *set;
+} GenerateJob;
+
+static void *
+generate_batch_thread (void *data)
+{
+  GenerateJob *job = data;
+
+  generate_batch (job->tr, job->set);
+  return NULL;
+}
+
+static void
+swap_seqsets (SeqSet * a, SeqSet * b)
+{
+  SeqSet t = *a;
+
+  *a = *b;
+  *b = t;
+}
+
+/* One optimisation step on tr->batch (already mixed).  With more = 1 the
+ * next batch is mixed meanwhile (into tr->next_batch, by a second thread
+ * with generator_thread, else after the step) and swapped in, so that the
+ * random stream is drawn in the same order either way. */
+static double
+train_step (DaeTrainer * tr, int more)
+{
+  const size_t B = tr->config.batch_size;
+  GenerateJob job = { tr, &tr->next_batch };
+  pthread_t thread;
+  int threaded = 0;
+  double loss;
+
+  if (more && tr->config.generator_thread)
+    threaded = pthread_create (&thread, NULL, generate_batch_thread, &job) == 0;
   zero_grad (tr);
   loss = forward_backward (tr, &tr->batch, 0, B, 1);
   adam_step (tr);
+  if (threaded) {
+    pthread_join (thread, NULL);
+    swap_seqsets (&tr->batch, &tr->next_batch);
+  } else if (more) {
+    generate_batch (tr, &tr->batch);
+  }
   return loss;
 }
 
@@ -1730,8 +1788,10 @@ dae_trainer_run_epoch (DaeTrainer * trainer, DaeTrainProgressFunc progress,
     return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
         "call dae_trainer_prepare() first");
 
+  if (n_steps > 0)
+    generate_batch (tr, &tr->batch);
   for (step = 0; step < n_steps; step++) {
-    sum += train_step (tr);
+    sum += train_step (tr, step + 1 < n_steps);
     if (progress != NULL
         && progress (step + 1, n_steps, sum / (double) (step + 1),
             user_data) != 0) {

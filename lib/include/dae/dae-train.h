@@ -118,6 +118,11 @@ typedef enum
  *   a sequence needs at the largest factor are then not used for training.
  * @speed_max_factor: the factor is log-uniform in [1 / this, this], 1 to
  *   1.5 (default 1.15)
+ * @generator_thread: 1 (the default): while a mini-batch is trained on, a
+ *   second thread mixes the next one (the sequence generation took about a
+ *   fifth of a step), so a run uses one more core than the OpenBLAS
+ *   threads; 0: one thread generates and trains in turn.  The batches and
+ *   so the results are the same either way.
  *
  * Fill with dae_train_config_init(); zero is never silently a default.
  */
@@ -152,6 +157,7 @@ typedef struct
   double alarm_hold_seconds;
   double speed_probability;
   double speed_max_factor;
+  int generator_thread;
 } DaeTrainConfig;
 
 /**
