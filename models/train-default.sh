@@ -2,8 +2,11 @@
 # Trains the shipped default models models/default-16k.dae and
 # models/default-48k.dae from Debian-packaged audio with a fixed seed.
 #
-#   models/train-default.sh                  # everything (about 3 h 25 min;
-#                                            # 16 kHz is done after 2 h 30 min)
+#   models/train-default.sh                  # everything (3 h 25 min on the
+#                                            # machine that made the shipped
+#                                            # models, 16 kHz after 2 h 30 min;
+#                                            # machines differ, see
+#                                            # models/README.md)
 #   DAE_TRAIN_QUICK=1 models/train-default.sh    # smoke run, about 1 minute
 #
 # Steps: install missing packages (apt-get, through sudo when not root),
@@ -71,10 +74,14 @@ TRAIN_ARGS=${DAE_TRAIN_ARGS:-}
 # model is the mean of the weights of the last AVERAGE epochs (dae-train
 # average): from one epoch to the next the validation loss and the SI-SDR
 # of single epochs jumped around by +-0.3 dB, and their mean was better
-# than any one of them.  On this project's 2-core machine (both rates at
-# once, one core each) an epoch takes about 90 s at 16 kHz and 100-110 s
-# at 48 kHz: 16 kHz (31 + 57 epochs) is done after about 2 h 30 min with
-# the data preparation, 48 kHz (40 + 36 + 28) after about 3 h 25 min.
+# than any one of them.  On the 2-core machine that made the shipped
+# models (both rates at once, one OpenBLAS thread each) an epoch took
+# about 90 s at 16 kHz and 100-110 s at 48 kHz: 16 kHz (31 + 57 epochs)
+# was done after about 2 h 30 min with the data preparation, 48 kHz
+# (40 + 36 + 28) after about 3 h 25 min.  Each dae-train also mixes its
+# next mini-batch in a thread of its own, so once 16 kHz is done 48 kHz
+# uses the free core.  Other machines of the same size were slower
+# (models/README.md).
 EPOCHS_16K=${DAE_EPOCHS_16K:-40}
 EPOCHS_48K=${DAE_EPOCHS_48K:-40}
 TOTAL_16K=${DAE_TOTAL_16K:-0}
