@@ -50,37 +50,35 @@ activate (DaeActivation act, float *v, size_t n)
   }
 }
 
-/* Four lanes at a time; a partial group goes through a zero-padded copy. */
-void
-dae_sigmoid_array (float *v, size_t n)
+/* v[i] = f (v[i]), four lanes at a time; a partial group goes through a
+ * zero-padded copy (static inline with a constant f: the compiler inlines
+ * both) */
+static inline void
+map_vec4 (float *v, size_t n, DaeVec4 (*f) (DaeVec4))
 {
   float pad[4];
   size_t i;
 
   for (i = 0; i + 4 <= n; i += 4)
-    dae_vec4_store (v + i, dae_vec4_sigmoid (dae_vec4_load (v + i)));
+    dae_vec4_store (v + i, f (dae_vec4_load (v + i)));
   if (i < n) {
     memset (pad, 0, sizeof (pad));
     memcpy (pad, v + i, (n - i) * sizeof (float));
-    dae_vec4_store (pad, dae_vec4_sigmoid (dae_vec4_load (pad)));
+    dae_vec4_store (pad, f (dae_vec4_load (pad)));
     memcpy (v + i, pad, (n - i) * sizeof (float));
   }
 }
 
 void
+dae_sigmoid_array (float *v, size_t n)
+{
+  map_vec4 (v, n, dae_vec4_sigmoid);
+}
+
+void
 dae_tanh_array (float *v, size_t n)
 {
-  float pad[4];
-  size_t i;
-
-  for (i = 0; i + 4 <= n; i += 4)
-    dae_vec4_store (v + i, dae_vec4_tanh (dae_vec4_load (v + i)));
-  if (i < n) {
-    memset (pad, 0, sizeof (pad));
-    memcpy (pad, v + i, (n - i) * sizeof (float));
-    dae_vec4_store (pad, dae_vec4_tanh (dae_vec4_load (pad)));
-    memcpy (v + i, pad, (n - i) * sizeof (float));
-  }
+  map_vec4 (v, n, dae_vec4_tanh);
 }
 
 /* Four units at a time: z, r, n and h of units i .. i + 3 (the last group
