@@ -11,7 +11,7 @@
  *    trainer and the gradient-check tests.
  *
  * Both compute every GRU step in the same order (biases first, then the
- * input product, then the recurrent product, see gru_finish()), so a
+ * input product, then the recurrent product, see dae_gru_gates ()), so a
  * streaming run matches a sequence run to float rounding.
  *
  * Matrices are row-major; a dense layer's W is [n_out][n_in], a GRU's W is
@@ -316,7 +316,7 @@ dae_dense_backward_seq (const DaeDense * layer, size_t T, const float *x,
 /* GRU                                                                       */
 
 /* A GRU step works on one row of 4H floats, the same layout as the training
- * cache.  Before gru_finish() the row holds pre-activations:
+ * cache.  Before dae_gru_gates () the row holds pre-activations:
  *   [0, H)    a_z = Wz x + bxz + bhz + Uz h_prev
  *   [H, 2H)   a_r = Wr x + bxr + bhr + Ur h_prev
  *   [2H, 3H)  Wn x + bxn
@@ -346,14 +346,6 @@ gru_row_recurrent (const DaeGru * layer, const float *h_prev, float *row)
   matvec_add (H, H, layer->u + 2 * H * H, h_prev, row + 3 * H);
 }
 
-/* z = sigmoid (a_z), r = sigmoid (a_r), n = tanh (Wn x + bxn + r * hn),
- * h = (1 - z) n + z h_prev: dae_gru_gates () */
-static void
-gru_finish (size_t H, float *row, const float *h_prev, float *h_out)
-{
-  dae_gru_gates (H, row, h_prev, h_out);
-}
-
 /* One frame, updating h in place; row: 4H floats of scratch. */
 static void
 gru_step (const DaeGru * layer, const float *x, float *h, float *row)
@@ -361,7 +353,7 @@ gru_step (const DaeGru * layer, const float *x, float *h, float *row)
   gru_row_biases (layer, row);
   matvec_add (3 * layer->n_hidden, layer->n_in, layer->w, x, row);
   gru_row_recurrent (layer, h, row);
-  gru_finish (layer->n_hidden, row, h, h);
+  dae_gru_gates (layer->n_hidden, row, h, h);
 }
 
 /* The input products W x_t of all T frames go into the cache rows with one
@@ -387,7 +379,7 @@ dae_gru_forward_seq (const DaeGru * layer, size_t T, const float *x,
 
     if (h_prev != NULL)
       gru_row_recurrent (layer, h_prev, row);
-    gru_finish (H, row, h_prev, h + t * H);
+    dae_gru_gates (H, row, h_prev, h + t * H);
   }
 }
 
