@@ -8,6 +8,7 @@
  * depend on its weights).
  *
  * Usage: bench-processor [--model FILE] [--rate 16000,48000] [--seconds 60]
+ *                        [--arithmetic int8|float]
  */
 
 #include <math.h>
@@ -41,7 +42,7 @@ peak_rss_kib (void)
 }
 
 static int
-bench_model (DaeModel * model, double seconds)
+bench_model (DaeModel * model, double seconds, DaeArithmetic arithmetic)
 {
   DaeProcessor *proc = NULL;
   DaeModelConfig config;
@@ -69,6 +70,8 @@ bench_model (DaeModel * model, double seconds)
     fprintf (stderr, "bench-processor: %s\n", dae_status_to_string (status));
     return 1;
   }
+  if (dae_processor_set_arithmetic (proc, arithmetic) != DAE_OK)
+    return 1;
 
   t0 = cpu_seconds ();
   for (h = 0; h < n_hops; h++) {
@@ -84,15 +87,17 @@ bench_model (DaeModel * model, double seconds)
   }
   cpu = cpu_seconds () - t0;
 
-  printf ("rate=%u window=%zu hop=%zu bands=%zu params=%zu latency_ms=%.2f "
+  printf
+      ("arithmetic=%s rate=%u window=%zu hop=%zu bands=%zu params=%zu latency_ms=%.2f "
       "audio_s=%.1f cpu_s=%.3f rtf=%.5f us_per_hop=%.1f peak_rss_mib=%.1f "
       "(before processor: %.1f)\n",
-      config.sample_rate, config.window_samples, hop, config.n_bands,
+      arithmetic == DAE_ARITHMETIC_FLOAT ? "float" : "int8", config.sample_rate,
+      config.window_samples, hop, config.n_bands,
       dae_model_get_n_params (model),
       1000.0 * dae_model_get_latency_samples (model) / config.sample_rate,
       n_hops * (double) hop / config.sample_rate, cpu,
-      cpu / (n_hops * (double) hop / config.sample_rate),
-      1e6 * cpu / n_hops, peak_rss_kib () / 1024.0, rss_before / 1024.0);
+      cpu / (n_hops * (double) hop / config.sample_rate), 1e6 * cpu / n_hops,
+      peak_rss_kib () / 1024.0, rss_before / 1024.0);
 
   dae_processor_free (proc);
   g_rand_free (rand);
@@ -107,6 +112,8 @@ main (int argc, char **argv)
   gchar *model_path = NULL;
   gchar *rates = NULL;
   gdouble seconds = 60.0;
+  gchar *arithmetic_name = NULL;
+  DaeArithmetic arithmetic = DAE_ARITHMETIC_INT8;
   GOptionEntry entries[] = {
     {"model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path,
         "Model file to benchmark (default: random default-architecture "
@@ -116,6 +123,8 @@ main (int argc, char **argv)
           "16000,48000)", "HZ,..."},
     {"seconds", 's', 0, G_OPTION_ARG_DOUBLE, &seconds,
         "Seconds of audio per run (default 60)", "S"},
+    {"arithmetic", 'a', 0, G_OPTION_ARG_STRING, &arithmetic_name,
+        "The processor's arithmetic: int8 (default) or float", "NAME"},
     {NULL}
   };
   GOptionContext *context;
@@ -133,6 +142,15 @@ main (int argc, char **argv)
     fprintf (stderr, "bench-processor: --seconds must be in (0, 100000)\n");
     return 2;
   }
+  if (arithmetic_name == NULL || strcmp (arithmetic_name, "int8") == 0) {
+    arithmetic = DAE_ARITHMETIC_INT8;
+  } else if (strcmp (arithmetic_name, "float") == 0) {
+    arithmetic = DAE_ARITHMETIC_FLOAT;
+  } else {
+    fprintf (stderr, "bench-processor: --arithmetic must be int8 or float\n");
+    return 2;
+  }
+  g_free (arithmetic_name);
 
   if (g_getenv ("OPENBLAS_NUM_THREADS") == NULL)
     fprintf (stderr, "bench-processor: note: OPENBLAS_NUM_THREADS is unset; "
@@ -147,7 +165,7 @@ main (int argc, char **argv)
       return 1;
     }
     printf ("model=%s\n", model_path);
-    ret = bench_model (model, seconds);
+    ret = bench_model (model, seconds, arithmetic);
     dae_model_unref (model);
   } else {
     gchar **list = g_strsplit (rates ? rates : "16000,48000", ",", -1);
@@ -170,7 +188,7 @@ main (int argc, char **argv)
       }
       dae_model_init_random (model, 1);
       printf ("model=random-default\n");
-      ret = bench_model (model, seconds);
+      ret = bench_model (model, seconds, arithmetic);
       dae_model_unref (model);
     }
     g_strfreev (list);

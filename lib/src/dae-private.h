@@ -9,6 +9,7 @@
 #ifndef DAE_PRIVATE_H
 #define DAE_PRIVATE_H
 
+#include <float.h>
 #include <math.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -332,6 +333,57 @@ float           dae_rng_normal                (DaeRng *rng);
 /* ------------------------------------------------------------------------ */
 /* net.c: forward (streaming, one frame) and training (sequences)            */
 
+/* net-int8.c: int8 weights for dae_net_step (see there) */
+
+/* acc[16 b + i] = the exact integer sum of block b's row i (see net-int8.c
+ * for the layout); acc holds 16 * n_blocks int32s */
+typedef void (*DaeQKernel) (const int8_t *w, size_t n_blocks, size_t cols4,
+    const uint8_t *xq, int32_t *acc);
+
+typedef struct
+{
+  size_t rows;
+  size_t cols;
+  size_t cols4;                 /* columns rounded up to 4, / 4 */
+  size_t n_blocks;              /* rows rounded up to 16, / 16 */
+  int8_t *w;
+  float *scale;                 /* per row: max |w| / 127 (0: a zero row) */
+  int32_t *offset;              /* per row: 128 * the sum of its int8 weights */
+} DaeQMat;
+
+/* The quantised matrices of a net and their scratch; built once (from the
+ * net's float weights, which it does not track afterwards), then only read
+ * except for the scratch, so one DaeQNet serves one stream. */
+typedef struct
+{
+  DaeQMat enc_w;
+  DaeQMat enc_uzr;              /* U rows of the z and r gates */
+  DaeQMat enc_un;               /* U rows of the n gate */
+  DaeQMat dec_w;
+  DaeQMat dec_uzr;
+  DaeQMat dec_un;
+  DaeQMat bottleneck;
+  DaeQKernel kernel;
+  int32_t *acc;                 /* scratch */
+  uint8_t *xq;                  /* scratch */
+  void *block;                  /* the one allocation */
+} DaeQNet;
+
+/* The portable kernel, and the fastest one for this CPU (AVX-512 VNNI where
+ * there is one); they give the same integers. */
+DaeQKernel      dae_qkernel_generic           (void);
+DaeQKernel      dae_qkernel_best              (void);
+/* kernel NULL: dae_qkernel_best () */
+DaeStatus       dae_qnet_init                 (DaeQNet *q,
+                                               const DaeNet *net,
+                                               DaeQKernel kernel);
+void            dae_qnet_clear                (DaeQNet *q);
+/* y[0, m->rows) += M x, with x quantised to 8 bits; no allocation */
+void            dae_qmat_matvec_add           (const DaeQNet *q,
+                                               const DaeQMat *m,
+                                               const float *x,
+                                               float *y);
+
 /* Per-stream recurrent state and scratch for dae_net_step; sized from the
  * model at init, never reallocated. */
 typedef struct
@@ -349,8 +401,11 @@ void            dae_net_state_reset           (DaeNetState *state);
 
 /* One frame: features (n_bands) -> gains (n_bands, in [0,1]),
  * recon (n_bands), vad (1 float, may be NULL if the net has none).
+ * q: NULL for float weights throughout, or the net's int8 matrices (built
+ * by dae_qnet_init () from this net) for the GRUs and the bottleneck.
  * No allocation. */
 void            dae_net_step                  (const DaeNet *net,
+                                               const DaeQNet *q,
                                                DaeNetState *state,
                                                const float *features,
                                                float *gains,

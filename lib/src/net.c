@@ -346,14 +346,26 @@ gru_row_recurrent (const DaeGru * layer, const float *h_prev, float *row)
   matvec_add (H, H, layer->u + 2 * H * H, h_prev, row + 3 * H);
 }
 
-/* One frame, updating h in place; row: 4H floats of scratch. */
+/* One frame, updating h in place; row: 4H floats of scratch.  With q
+ * (non-NULL), the products use int8 weights: w is the layer's W, uzr and
+ * un its U (see DaeQNet). */
 static void
-gru_step (const DaeGru * layer, const float *x, float *h, float *row)
+gru_step (const DaeGru * layer, const DaeQNet * q, const DaeQMat * w,
+    const DaeQMat * uzr, const DaeQMat * un, const float *x, float *h,
+    float *row)
 {
+  const size_t H = layer->n_hidden;
+
   gru_row_biases (layer, row);
-  matvec_add (3 * layer->n_hidden, layer->n_in, layer->w, x, row);
-  gru_row_recurrent (layer, h, row);
-  dae_gru_gates (layer->n_hidden, row, h, h);
+  if (q != NULL) {
+    dae_qmat_matvec_add (q, w, x, row);
+    dae_qmat_matvec_add (q, uzr, h, row);
+    dae_qmat_matvec_add (q, un, h, row + 3 * H);
+  } else {
+    matvec_add (3 * H, layer->n_in, layer->w, x, row);
+    gru_row_recurrent (layer, h, row);
+  }
+  dae_gru_gates (H, row, h, h);
 }
 
 /* The input products W x_t of all T frames go into the cache rows with one
@@ -560,8 +572,8 @@ dae_net_state_reset (DaeNetState * state)
 
 /* If @vad is non-NULL but the net has no vad head, *vad is set to 0. */
 void
-dae_net_step (const DaeNet * net, DaeNetState * state, const float *features,
-    float *gains, float *recon, float *vad)
+dae_net_step (const DaeNet * net, const DaeQNet * q, DaeNetState * state,
+    const float *features, float *gains, float *recon, float *vad)
 {
   ScratchLayout layout;
   float *enc_out;
@@ -581,10 +593,21 @@ dae_net_step (const DaeNet * net, DaeNetState * state, const float *features,
   gates = state->scratch + layout.gates;
   bottleneck_out = state->scratch + layout.bottleneck;
 
+  /* The first layer (the features' range is wide) and the heads (the
+   * gains are applied as they come out) stay in float. */
   dense_step (&net->enc_dense, features, enc_out);
-  gru_step (&net->enc_gru, enc_out, state->enc_h, gates);
-  dense_step (&net->bottleneck, state->enc_h, bottleneck_out);
-  gru_step (&net->dec_gru, bottleneck_out, state->dec_h, gates);
+  gru_step (&net->enc_gru, q, q ? &q->enc_w : NULL, q ? &q->enc_uzr : NULL,
+      q ? &q->enc_un : NULL, enc_out, state->enc_h, gates);
+  if (q != NULL) {
+    memcpy (bottleneck_out, net->bottleneck.b,
+        net->bottleneck.n_out * sizeof (float));
+    dae_qmat_matvec_add (q, &q->bottleneck, state->enc_h, bottleneck_out);
+    activate (net->bottleneck.act, bottleneck_out, net->bottleneck.n_out);
+  } else {
+    dense_step (&net->bottleneck, state->enc_h, bottleneck_out);
+  }
+  gru_step (&net->dec_gru, q, q ? &q->dec_w : NULL, q ? &q->dec_uzr : NULL,
+      q ? &q->dec_un : NULL, bottleneck_out, state->dec_h, gates);
 
   head_in = state->dec_h;
   if (has_gain_skip (net)) {

@@ -33,6 +33,8 @@ struct DaeProcessor
   DaeStft *stft;
   DaeBands bands;
   DaeNetState net_state;
+  DaeQNet qnet;                 /* int8 matrices */
+  int use_qnet;                 /* DAE_ARITHMETIC_INT8 */
 
   size_t hop;
   size_t latency;
@@ -140,6 +142,10 @@ dae_processor_new (DaeModel * model, DaeProcessor ** proc_out)
   status = dae_net_state_init (&proc->net_state, &model->net);
   if (status != DAE_OK)
     goto fail;
+  status = dae_qnet_init (&proc->qnet, &model->net, NULL);
+  if (status != DAE_OK)
+    goto fail;
+  proc->use_qnet = 1;
 
   total = 3 * proc->hop + 3 * proc->n_bins + 7 * proc->n_bands + proc->latency;
   proc->block = dae_calloc (total, sizeof (float));
@@ -192,6 +198,7 @@ dae_processor_free (DaeProcessor * proc)
   dae_stft_free (proc->stft);
   dae_bands_clear (&proc->bands);
   dae_net_state_clear (&proc->net_state);
+  dae_qnet_clear (&proc->qnet);
   dae_free (proc->block);
   dae_model_unref (proc->model);
   dae_free (proc);
@@ -248,6 +255,17 @@ dae_processor_set_mix (DaeProcessor * proc, double mix)
     return DAE_ERROR_INVALID_ARGUMENT;
 
   proc->mix = (float) mix;
+  return DAE_OK;
+}
+
+DaeStatus
+dae_processor_set_arithmetic (DaeProcessor * proc, DaeArithmetic arithmetic)
+{
+  if (proc == NULL || (arithmetic != DAE_ARITHMETIC_INT8
+          && arithmetic != DAE_ARITHMETIC_FLOAT))
+    return DAE_ERROR_INVALID_ARGUMENT;
+
+  proc->use_qnet = arithmetic == DAE_ARITHMETIC_INT8;
   return DAE_OK;
 }
 
@@ -358,7 +376,8 @@ dae_processor_analyze (DaeProcessor * proc, const float *in,
   dae_bands_energy (&proc->bands, proc->spectrum, proc->energy);
   dae_features_from_energy (proc->energy, proc->model->norm_mean,
       proc->model->norm_std, proc->n_bands, proc->features);
-  dae_net_step (&proc->model->net, &proc->net_state,
+  dae_net_step (&proc->model->net, proc->use_qnet ? &proc->qnet : NULL,
+      &proc->net_state,
       proc->predictive ? proc->prev_features : proc->features, proc->gains,
       proc->recon, proc->has_vad ? &vad : NULL);
 

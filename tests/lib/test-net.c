@@ -896,7 +896,7 @@ test_step_matches_seq (gconstpointer data)
 
   g_assert_cmpint (dae_net_state_init (&state, &net), ==, DAE_OK);
   for (t = 0; t < T; t++) {
-    dae_net_step (&net, &state, x + t * nb, gains, recon, &vad);
+    dae_net_step (&net, NULL, &state, x + t * nb, gains, recon, &vad);
     for (i = 0; i < nb; i++) {
       g_assert_cmpfloat_with_epsilon (gains[i], acts.gain[t * nb + i],
           STEP_TOL);
@@ -914,7 +914,7 @@ test_step_matches_seq (gconstpointer data)
       DaeNetState other;
 
       g_assert_cmpint (dae_net_state_init (&other, &net), ==, DAE_OK);
-      dae_net_step (&net, &other, x, gains2, recon2, NULL);
+      dae_net_step (&net, NULL, &other, x, gains2, recon2, NULL);
       g_assert_cmpmem (gains2, nb * sizeof (float), gains, nb * sizeof (float));
       g_assert_cmpmem (recon2, nb * sizeof (float), recon, nb * sizeof (float));
       dae_net_state_clear (&other);
@@ -958,12 +958,12 @@ test_step_reset (void)
   g_assert_cmpint (dae_net_state_init (&fresh, &net), ==, DAE_OK);
 
   for (t = 0; t < T; t++)
-    dae_net_step (&net, &used, x + t * nb, gains_a, recon_a, &vad_a);
+    dae_net_step (&net, NULL, &used, x + t * nb, gains_a, recon_a, &vad_a);
   dae_net_state_reset (&used);
 
   for (t = 0; t < T; t++) {
-    dae_net_step (&net, &used, x + t * nb, gains_a, recon_a, &vad_a);
-    dae_net_step (&net, &fresh, x + t * nb, gains_b, recon_b, &vad_b);
+    dae_net_step (&net, NULL, &used, x + t * nb, gains_a, recon_a, &vad_a);
+    dae_net_step (&net, NULL, &fresh, x + t * nb, gains_b, recon_b, &vad_b);
     g_assert_cmpmem (gains_a, nb * sizeof (float), gains_b,
         nb * sizeof (float));
     g_assert_cmpmem (recon_a, nb * sizeof (float), recon_b,
@@ -1014,7 +1014,7 @@ test_step_extreme (void)
           break;
       }
     }
-    dae_net_step (&net, &state, x, gains, recon, &vad);
+    dae_net_step (&net, NULL, &state, x, gains, recon, &vad);
     for (i = 0; i < nb; i++) {
       g_assert_true (isfinite (gains[i]));
       g_assert_true (isfinite (recon[i]));
@@ -1188,6 +1188,274 @@ test_activation_special (void)
   }
 }
 
+/* ------------------------------------------------------------------------ */
+/* int8 weights (net-int8.c)                                                 */
+
+/* Sizes that are not multiples of the kernel's 16 rows and 4 columns, and
+ * enough rows for its four-block loop and its tail. */
+static const NetShape int8_shape = { "int8", 6, 37, 41, 19, 23, TRUE, TRUE };
+
+typedef struct
+{
+  const DaeQMat *m;
+  const float *src;
+} QPair;
+
+static size_t
+qnet_pairs (const DaeQNet * q, const DaeNet * net, QPair * pairs)
+{
+  size_t He = net->enc_gru.n_hidden;
+  size_t Hd = net->dec_gru.n_hidden;
+  QPair list[] = {
+    {&q->enc_w, net->enc_gru.w}, {&q->enc_uzr, net->enc_gru.u},
+    {&q->enc_un, net->enc_gru.u + 2 * He * He},
+    {&q->dec_w, net->dec_gru.w}, {&q->dec_uzr, net->dec_gru.u},
+    {&q->dec_un, net->dec_gru.u + 2 * Hd * Hd},
+    {&q->bottleneck, net->bottleneck.w},
+  };
+
+  memcpy (pairs, list, sizeof (list));
+  return G_N_ELEMENTS (list);
+}
+
+static int
+round_away (float v)
+{
+  return (int) (v >= 0.0f ? v + 0.5f : v - 0.5f);
+}
+
+/* The definition in net-int8.c, written out plainly: per-row weight
+ * scales, one input scale, integer sums. */
+static void
+int8_reference (const float *a, size_t rows, size_t cols, const float *x,
+    float *y)
+{
+  float xmax = 0.0f;
+  size_t r;
+  size_t c;
+
+  for (c = 0; c < cols; c++)
+    xmax = MAX (xmax, fabsf (x[c]));
+  if (xmax == 0.0f)
+    return;
+  for (r = 0; r < rows; r++) {
+    const float *row = a + r * cols;
+    float wmax = 0.0f;
+    int64_t sum = 0;
+
+    for (c = 0; c < cols; c++)
+      wmax = MAX (wmax, fabsf (row[c]));
+    if (wmax == 0.0f)
+      continue;
+    for (c = 0; c < cols; c++)
+      sum += (int64_t) round_away (row[c] * (127.0f / wmax))
+          * round_away (x[c] * (127.0f / xmax));
+    y[r] += (float) sum *((wmax / 127.0f) * (xmax / 127.0f));
+  }
+}
+
+static void
+test_int8_matvec (void)
+{
+  GRand *rand = g_rand_new_with_seed (TEST_SEED);
+  const double x_scales[] = { 1.0, 1e-3, 30.0 };
+  DaeNet net;
+  DaeQNet best;
+  DaeQNet generic;
+  QPair pairs[8];
+  size_t n_pairs;
+  size_t k;
+  size_t s;
+  double worst_ratio = 0.0;
+
+  g_test_summary ("The int8 products equal their definition (per-row "
+      "weight scales, one input scale, exact integer sums), the CPU's "
+      "kernel gives the same bits as the portable one, and the error "
+      "against the float product is within the rounding bound "
+      "(|w|_1 max|x| + max|w| |x|_1) / 254 per row.");
+
+  net_init (&net, &int8_shape, rand);
+  /* one all-zero row: scale 0, adds nothing */
+  memset (net.enc_gru.w, 0, net.enc_gru.n_in * sizeof (float));
+  g_assert_cmpint (dae_qnet_init (&best, &net, NULL), ==, DAE_OK);
+  g_assert_cmpint (dae_qnet_init (&generic, &net, dae_qkernel_generic ()),
+      ==, DAE_OK);
+  g_test_message ("kernel: %s", best.kernel == dae_qkernel_generic ()
+      ? "portable (no AVX-512 VNNI here)" : "AVX-512 VNNI");
+  n_pairs = qnet_pairs (&best, &net, pairs);
+
+  for (k = 0; k < n_pairs; k++) {
+    const DaeQMat *m = pairs[k].m;
+    const DaeQMat *mg = (const DaeQMat *) ((const char *) &generic
+        + ((const char *) m - (const char *) &best));
+
+    for (s = 0; s < G_N_ELEMENTS (x_scales); s++) {
+      float *x = g_new (float, m->cols);
+      float *y_in = g_new (float, m->rows);
+      float *y = g_new (float, m->rows);
+      float *yg = g_new (float, m->rows);
+      float *yr = g_new (float, m->rows);
+      size_t r;
+      size_t c;
+
+      fill_uniform (rand, x, m->cols, x_scales[s]);
+      fill_uniform (rand, y_in, m->rows, 1.0);
+      memcpy (y, y_in, m->rows * sizeof (float));
+      memcpy (yg, y_in, m->rows * sizeof (float));
+      memcpy (yr, y_in, m->rows * sizeof (float));
+      dae_qmat_matvec_add (&best, m, x, y);
+      dae_qmat_matvec_add (&generic, mg, x, yg);
+      g_assert_cmpmem (y, m->rows * sizeof (float), yg,
+          m->rows * sizeof (float));
+      int8_reference (pairs[k].src, m->rows, m->cols, x, yr);
+
+      for (r = 0; r < m->rows; r++) {
+        const float *row = pairs[k].src + r * m->cols;
+        double w1 = 0.0;
+        double x1 = 0.0;
+        double wmax = 0.0;
+        double xmax = 0.0;
+        double err;
+        double bound;
+
+        g_assert_cmpfloat_with_epsilon (y[r], yr[r],
+            1e-6 * fabs (yr[r]) + 1e-7);
+        for (c = 0; c < m->cols; c++) {
+          w1 += fabs (row[c]);
+          x1 += fabs (x[c]);
+          wmax = MAX (wmax, fabs (row[c]));
+          xmax = MAX (xmax, fabs (x[c]));
+        }
+        /* against the product in double; the last term covers float
+         * rounding of y */
+        err = fabs ((double) y[r] - ((double) y_in[r]
+                + dot_double (row, x, m->cols)));
+        bound = (w1 * xmax + wmax * x1) / 254.0 + 1e-6 * (1.0 + fabs (y[r]));
+        g_assert_cmpfloat (err, <=, bound);
+        worst_ratio = MAX (worst_ratio, err / bound);
+      }
+      g_free (x);
+      g_free (y_in);
+      g_free (y);
+      g_free (yg);
+      g_free (yr);
+    }
+  }
+  g_test_message ("worst error / bound: %.3f", worst_ratio);
+
+  dae_qnet_clear (&best);
+  dae_qnet_clear (&generic);
+  net_clear (&net);
+  g_rand_free (rand);
+}
+
+static void
+test_int8_special (void)
+{
+  GRand *rand = g_rand_new_with_seed (TEST_SEED);
+  DaeNet net;
+  DaeQNet q;
+  const DaeQMat *m;
+  float x[64];
+  float x0[64];
+  float y[256];
+  float y0[256];
+  size_t r;
+
+  g_test_summary ("int8 products: an all-zero input adds nothing, a NaN "
+      "input element counts as 0, and an infinite one gives finite sums.");
+
+  net_init (&net, &int8_shape, rand);
+  g_assert_cmpint (dae_qnet_init (&q, &net, NULL), ==, DAE_OK);
+  m = &q.enc_w;
+  g_assert_cmpuint (m->cols, <=, G_N_ELEMENTS (x));
+  g_assert_cmpuint (m->rows, <=, G_N_ELEMENTS (y));
+
+  memset (x, 0, sizeof (x));
+  fill_uniform (rand, y, m->rows, 1.0);
+  memcpy (y0, y, sizeof (y));
+  dae_qmat_matvec_add (&q, m, x, y);
+  g_assert_cmpmem (y, sizeof (y), y0, sizeof (y0));
+
+  fill_uniform (rand, x, m->cols, 1.0);
+  memcpy (x0, x, sizeof (x));
+  x[3] = NAN;
+  x0[3] = 0.0f;
+  memset (y, 0, sizeof (y));
+  memset (y0, 0, sizeof (y0));
+  dae_qmat_matvec_add (&q, m, x, y);
+  dae_qmat_matvec_add (&q, m, x0, y0);
+  g_assert_cmpmem (y, sizeof (y), y0, sizeof (y0));
+
+  x[3] = INFINITY;
+  x[5] = -INFINITY;
+  memset (y, 0, sizeof (y));
+  dae_qmat_matvec_add (&q, m, x, y);
+  for (r = 0; r < m->rows; r++)
+    g_assert_true (isfinite (y[r]));
+
+  dae_qnet_clear (&q);
+  net_clear (&net);
+  g_rand_free (rand);
+}
+
+static void
+test_int8_step (void)
+{
+  const size_t T = 200;
+  const size_t nb = int8_shape.n_bands;
+  GRand *rand = g_rand_new_with_seed (TEST_SEED);
+  DaeNet net;
+  DaeQNet q;
+  DaeNetState sf;
+  DaeNetState sq;
+  float *x = g_new (float, T * nb);
+  float gf[MAX_BANDS], gq[MAX_BANDS], rf[MAX_BANDS], rq[MAX_BANDS];
+  float vf = 0.0f;
+  float vq = 0.0f;
+  double max_gain = 0.0;
+  double max_vad = 0.0;
+  size_t t;
+  size_t i;
+
+  g_test_summary ("dae_net_step() with int8 matrices follows the float "
+      "network over 200 frames: gains and voice activity within 0.02 "
+      "(8-bit rounding, not accumulating through the recurrence), and the "
+      "outputs stay finite for huge features.");
+
+  net_init (&net, &int8_shape, rand);
+  fill_uniform (rand, x, T * nb, 2.0);
+  g_assert_cmpint (dae_qnet_init (&q, &net, NULL), ==, DAE_OK);
+  g_assert_cmpint (dae_net_state_init (&sf, &net), ==, DAE_OK);
+  g_assert_cmpint (dae_net_state_init (&sq, &net), ==, DAE_OK);
+  for (t = 0; t < T; t++) {
+    dae_net_step (&net, NULL, &sf, x + t * nb, gf, rf, &vf);
+    dae_net_step (&net, &q, &sq, x + t * nb, gq, rq, &vq);
+    for (i = 0; i < nb; i++)
+      max_gain = MAX (max_gain, fabs (gf[i] - gq[i]));
+    max_vad = MAX (max_vad, fabs (vf - vq));
+  }
+  g_test_message ("largest differences: gain %.5f, vad %.5f", max_gain,
+      max_vad);
+  g_assert_cmpfloat (max_gain, <, 0.02);
+  g_assert_cmpfloat (max_vad, <, 0.02);
+
+  fill_constant (x, nb, 1e30f);
+  dae_net_step (&net, &q, &sq, x, gq, rq, &vq);
+  for (i = 0; i < nb; i++) {
+    g_assert_true (isfinite (gq[i]));
+    g_assert_true (isfinite (rq[i]));
+  }
+  g_assert_true (isfinite (vq));
+
+  dae_net_state_clear (&sf);
+  dae_net_state_clear (&sq);
+  dae_qnet_clear (&q);
+  net_clear (&net);
+  g_free (x);
+  g_rand_free (rand);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1221,6 +1489,9 @@ main (int argc, char **argv)
   g_test_add_func ("/net/state/allocation-failure",
       test_state_allocation_failure);
   g_test_add_func ("/net/state/clear-zeroed", test_state_clear_zeroed);
+  g_test_add_func ("/net/int8/matvec", test_int8_matvec);
+  g_test_add_func ("/net/int8/special", test_int8_special);
+  g_test_add_func ("/net/int8/step", test_int8_step);
 
   return g_test_run ();
 }

@@ -403,8 +403,9 @@ test_processor_shared_gains (void)
  * (autoencoder) or the previous frame's (predictive, 0 before the first). */
 static void
 reference_errors (DaeModel * model, const float *in, size_t n_hops,
-    gboolean predictive, float *errors)
+    gboolean predictive, DaeArithmetic arithmetic, float *errors)
 {
+  DaeQNet qnet;
   const DaeModelConfig *c = &model->config;
   size_t nb = c->n_bands;
   DaeStft *stft = NULL;
@@ -424,20 +425,23 @@ reference_errors (DaeModel * model, const float *in, size_t n_hops,
   g_assert_cmpint (dae_bands_init (&bands, model->band_centers, nb,
           c->sample_rate, c->window_samples), ==, DAE_OK);
   g_assert_cmpint (dae_net_state_init (&state, &model->net), ==, DAE_OK);
+  g_assert_cmpint (dae_qnet_init (&qnet, &model->net, NULL), ==, DAE_OK);
   dae_net_state_reset (&state);
   for (h = 0; h < n_hops; h++) {
     dae_stft_analyze (stft, in + h * c->hop_samples, spectrum);
     dae_bands_energy (&bands, spectrum, energy);
     dae_features_from_energy (energy, model->norm_mean, model->norm_std, nb,
         features);
-    dae_net_step (&model->net, &state, predictive ? prev : features, gains,
-        recon, NULL);
+    dae_net_step (&model->net,
+        arithmetic == DAE_ARITHMETIC_INT8 ? &qnet : NULL, &state,
+        predictive ? prev : features, gains, recon, NULL);
     for (b = 0; b < nb; b++)
       errors[h * nb + b] = (recon[b] - features[b]) * (recon[b] - features[b])
           / model->error_scale[b];
     memcpy (prev, features, nb * sizeof (float));
   }
   dae_net_state_clear (&state);
+  dae_qnet_clear (&qnet);
   dae_bands_clear (&bands);
   dae_stft_free (stft);
   g_free (spectrum);
@@ -465,11 +469,13 @@ test_processor_predictive (gconstpointer data)
   size_t h;
   size_t b;
   int pass;
+  int arith;
 
   g_test_summary ("The band errors are the squared errors of the network "
       "fed the current frame's features (autoencoder) or the previous "
       "frame's (predictive model, the mean before the first frame), divided "
-      "by the band error scale, also after a reset.");
+      "by the band error scale, also after a reset, with int8 and with "
+      "float arithmetic.");
 
   dae_model_config_init (&config, 16000);
   config.n_bands = 16;
@@ -485,33 +491,44 @@ test_processor_predictive (gconstpointer data)
   out = g_new (float, hop);
   expected = g_new (float, N_HOPS * nb);
   other = g_new (float, N_HOPS * nb);
-  reference_errors (model, in, N_HOPS, predictive, expected);
-  reference_errors (model, in, N_HOPS, !predictive, other);
-
   g_assert_cmpint (dae_processor_new (model, &proc), ==, DAE_OK);
-  for (pass = 0; pass < 2; pass++) {
-    double max_diff = 0.0;
-    double max_other = 0.0;
+  for (arith = 0; arith < 2; arith++) {
+    DaeArithmetic arithmetic = arith == 0 ? DAE_ARITHMETIC_INT8 :
+        DAE_ARITHMETIC_FLOAT;
 
-    for (h = 0; h < N_HOPS; h++) {
-      DaeFrameResult result;
-
-      g_assert_cmpint (dae_processor_process (proc, in + h * hop, out,
-              &result), ==, DAE_OK);
-      for (b = 0; b < nb; b++) {
-        double e = expected[h * nb + b];
-
-        max_diff = MAX (max_diff, fabs (result.band_errors[b] - e)
-            / MAX (1.0, e));
-        max_other = MAX (max_other, fabs (result.band_errors[b]
-                - other[h * nb + b]) / MAX (1.0, e));
-      }
-    }
-    g_assert_cmpfloat (max_diff, <, 1e-4);
-    /* and the other input would have given other errors */
-    g_assert_cmpfloat (max_other, >, 1e-2);
+    reference_errors (model, in, N_HOPS, predictive, arithmetic, expected);
+    reference_errors (model, in, N_HOPS, !predictive, arithmetic, other);
+    g_assert_cmpint (dae_processor_set_arithmetic (proc, arithmetic), ==,
+        DAE_OK);
     dae_processor_reset (proc);
+    for (pass = 0; pass < 2; pass++) {
+      double max_diff = 0.0;
+      double max_other = 0.0;
+
+      for (h = 0; h < N_HOPS; h++) {
+        DaeFrameResult result;
+
+        g_assert_cmpint (dae_processor_process (proc, in + h * hop, out,
+                &result), ==, DAE_OK);
+        for (b = 0; b < nb; b++) {
+          double e = expected[h * nb + b];
+
+          max_diff = MAX (max_diff, fabs (result.band_errors[b] - e)
+              / MAX (1.0, e));
+          max_other = MAX (max_other, fabs (result.band_errors[b]
+                  - other[h * nb + b]) / MAX (1.0, e));
+        }
+      }
+      g_assert_cmpfloat (max_diff, <, 1e-4);
+      /* and the other input would have given other errors */
+      g_assert_cmpfloat (max_other, >, 1e-2);
+      dae_processor_reset (proc);
+    }
   }
+  g_assert_cmpint (dae_processor_set_arithmetic (proc, (DaeArithmetic) 2),
+      ==, DAE_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpint (dae_processor_set_arithmetic (NULL, DAE_ARITHMETIC_FLOAT),
+      ==, DAE_ERROR_INVALID_ARGUMENT);
 
   dae_processor_free (proc);
   dae_model_unref (model);
