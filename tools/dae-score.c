@@ -86,6 +86,7 @@ typedef struct
   gdouble hold;
   gdouble top_fraction;
   gdouble attenuation_limit;
+  gboolean float_arithmetic;
   gboolean version;
   gchar **inputs;
 } Options;
@@ -1306,6 +1307,11 @@ make_option_context (Options * o)
           "With --denoise: the most a band is attenuated, 0 to 100 dB "
           "(default 100 = no limit)",
         "DB"},
+    {"float", 0, 0, G_OPTION_ARG_NONE, &o->float_arithmetic,
+          "Run the network in float throughout, as in training (default: "
+          "8-bit weights for the recurrent layers, several times faster on "
+          "CPUs with AVX-512 VNNI, within 8-bit rounding of float)",
+        NULL},
     {"version", 0, 0, G_OPTION_ARG_NONE, &o->version,
         "Print the library version and exit", NULL},
     {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o->inputs,
@@ -1449,6 +1455,10 @@ setup_scoring (Scoring * sc, const Options * o)
       return FALSE;
     }
   }
+  if (o->float_arithmetic
+      && dae_processor_set_arithmetic (sc->proc, DAE_ARITHMETIC_FLOAT)
+      != DAE_OK)
+    return FALSE;
   if (o->denoise && !isnan (o->attenuation_limit)
       && dae_processor_set_attenuation_limit (sc->proc,
           o->attenuation_limit) != DAE_OK)

@@ -40,7 +40,7 @@ check_py () {
   fi
 }
 
-N_TESTS=36
+N_TESTS=40
 echo "TAP version 13"
 echo "1..$N_TESTS"
 
@@ -203,6 +203,25 @@ a, b = read(sys.argv[1]), read(sys.argv[2])
 assert len(a) == len(b) == 16000, (len(a), len(b))
 assert max(abs(x - y) for x, y in zip(a, b)) <= 2
 ' "$TMP/noise.wav" "$TMP/same.wav"
+check_status "--denoise --float exits 0" 0 \
+  "$SCORE" -m "$TMP/m.dae" --denoise --float "$TMP/noise.wav" "$TMP/float.wav"
+check_status "--denoise (int8) of the same input exits 0" 0 \
+  "$SCORE" -m "$TMP/m.dae" --denoise "$TMP/noise.wav" "$TMP/int8.wav"
+check_py "--float and int8 agree within 8-bit rounding (30 dB) but differ" '
+import sys, wave, struct, math
+def read(p):
+    w = wave.open(p)
+    return struct.unpack("<%dh" % w.getnframes(), w.readframes(w.getnframes()))
+a, b = read(sys.argv[1]), read(sys.argv[2])
+assert len(a) == len(b) == 16000, (len(a), len(b))
+d = sum((x - y) ** 2 for x, y in zip(a, b))
+s = sum(x * x for x in a)
+assert d > 0, "identical"
+print(10 * math.log10(s / d))
+assert 10 * math.log10(s / d) > 30, 10 * math.log10(s / d)
+' "$TMP/float.wav" "$TMP/int8.wav"
+check_status "--float without --denoise works too (scores)" 0 \
+  "$SCORE" -m "$TMP/m.dae" --float "$TMP/noise.wav"
 
 # --- a trained anomaly model -----------------------------------------------
 if [ -z "$TRAIN" ]; then
