@@ -1308,9 +1308,9 @@ make_option_context (Options * o)
           "(default 100 = no limit)",
         "DB"},
     {"float", 0, 0, G_OPTION_ARG_NONE, &o->float_arithmetic,
-          "Run the network in float throughout, as in training (default: "
-          "8-bit weights for the recurrent layers, several times faster on "
-          "CPUs with AVX-512 VNNI, within 8-bit rounding of float)",
+          "Run the network in float throughout, as in training (default on "
+          "x86-64 with AVX2: 8-bit weights for the recurrent layers, two to "
+          "three times faster, within 8-bit rounding of float)",
         NULL},
     {"version", 0, 0, G_OPTION_ARG_NONE, &o->version,
         "Print the library version and exit", NULL},
@@ -1499,8 +1499,10 @@ run_denoise (Scoring * sc, const Options * o)
   ok = write_wav (out_path, denoised, samples->len, sc->rate);
   if (ok)
     fprintf (stderr, PROGRAM ": wrote %s (%u samples at %u Hz, latency %zu "
-        "samples compensated)\n", out_path, samples->len, sc->rate,
-        dae_model_get_latency_samples (sc->model));
+        "samples compensated, %s network)\n", out_path, samples->len,
+        sc->rate, dae_model_get_latency_samples (sc->model),
+        dae_processor_get_arithmetic (sc->proc) == DAE_ARITHMETIC_INT8 ?
+        "8-bit" : "float");
   g_free (denoised);
   g_array_unref (samples);
   return ok ? EXIT_OK : EXIT_FAILURE_RUNTIME;

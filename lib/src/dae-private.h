@@ -369,8 +369,13 @@ typedef struct
   void *block;                  /* the one allocation */
 } DaeQNet;
 
-/* The portable kernel, and the fastest one for this CPU (AVX-512 VNNI where
- * there is one); they give the same integers. */
+/* The kernels this CPU can run, fastest first (AVX-512 VNNI, AVX2, then
+ * the portable one, always last), with their names; returns how many there
+ * are (fills at most max).  They all give the same integers. */
+size_t          dae_qkernels                  (DaeQKernel *kernels,
+                                               const char **names,
+                                               size_t max);
+/* The portable kernel, and the fastest one for this CPU. */
 DaeQKernel      dae_qkernel_generic           (void);
 DaeQKernel      dae_qkernel_best              (void);
 /* kernel NULL: dae_qkernel_best () */

@@ -13,9 +13,9 @@
  * xq = round (x / sx) + 128 in [1, 255], sx = max |x| / 127.  The sum is
  * exact in int32 (at most 127 * 255 * cols); it is formed as
  * sum wq * xq - 128 * sum wq, the unsigned-by-signed product that AVX-512
- * VNNI does 64 at a time (vpdpbusd).  Every kernel computes the same
- * integers and the float part is shared, so the output does not depend on
- * the CPU.
+ * VNNI does 64 at a time (vpdpbusd); AVX2 widens to int16 (vpmaddwd).
+ * Every kernel computes the same integers and the float part is shared, so
+ * the output does not depend on the CPU.
  *
  * Weight layout: blocks of 16 rows; within a block, for each group of 4
  * columns, 16 rows x 4 bytes (64 bytes: one vpdpbusd).  Rows are padded to
@@ -33,6 +33,7 @@
 #include <immintrin.h>
 #define DAE_TARGET_VNNI \
   __attribute__ ((target ("avx512f,avx512bw,avx512vnni")))
+#define DAE_TARGET_AVX2 __attribute__ ((target ("avx2")))
 #endif
 
 #define ROWS_PER_BLOCK 16
@@ -116,7 +117,83 @@ kernel_vnni (const int8_t * w, size_t n_blocks, size_t cols4,
     _mm512_storeu_si512 (acc + b * ROWS_PER_BLOCK, a0);
   }
 }
+
+/* AVX2: per block, four rows x four columns per instruction (weights
+ * widened to int16, vpmaddwd: exact, at most 2 * 127 * 255 per lane), each
+ * row's two column-pair lanes added at the end. */
+DAE_TARGET_AVX2 static void
+kernel_avx2 (const int8_t * w, size_t n_blocks, size_t cols4,
+    const uint8_t * xq, int32_t * acc)
+{
+  const size_t stride = ROWS_PER_BLOCK * 4 * cols4;
+  size_t b;
+  size_t c;
+
+  for (b = 0; b < n_blocks; b++) {
+    const int8_t *wb = w + b * stride;
+    __m256i a0 = _mm256_setzero_si256 ();
+    __m256i a1 = _mm256_setzero_si256 ();
+    __m256i a2 = _mm256_setzero_si256 ();
+    __m256i a3 = _mm256_setzero_si256 ();
+    __m256i lo;
+    __m256i hi;
+
+    for (c = 0; c < cols4; c++) {
+      const int8_t *wc = wb + 64 * c;
+      int32_t x4;
+      __m256i xb;
+
+      memcpy (&x4, xq + 4 * c, sizeof (x4));
+      xb = _mm256_cvtepu8_epi16 (_mm_set1_epi32 (x4));
+      a0 = _mm256_add_epi32 (a0, _mm256_madd_epi16 (_mm256_cvtepi8_epi16
+              (_mm_loadu_si128 ((const __m128i *) wc)), xb));
+      a1 = _mm256_add_epi32 (a1, _mm256_madd_epi16 (_mm256_cvtepi8_epi16
+              (_mm_loadu_si128 ((const __m128i *) (wc + 16))), xb));
+      a2 = _mm256_add_epi32 (a2, _mm256_madd_epi16 (_mm256_cvtepi8_epi16
+              (_mm_loadu_si128 ((const __m128i *) (wc + 32))), xb));
+      a3 = _mm256_add_epi32 (a3, _mm256_madd_epi16 (_mm256_cvtepi8_epi16
+              (_mm_loadu_si128 ((const __m128i *) (wc + 48))), xb));
+    }
+    /* lanes (2 i, 2 i + 1) of a0 are row i's; hadd gives rows
+     * 0 1 4 5 | 2 3 6 7, the permutation puts them in order */
+    lo = _mm256_permute4x64_epi64 (_mm256_hadd_epi32 (a0, a1), 0xd8);
+    hi = _mm256_permute4x64_epi64 (_mm256_hadd_epi32 (a2, a3), 0xd8);
+    _mm256_storeu_si256 ((__m256i *) (acc + b * ROWS_PER_BLOCK), lo);
+    _mm256_storeu_si256 ((__m256i *) (acc + b * ROWS_PER_BLOCK + 8), hi);
+  }
+}
 #endif
+
+size_t
+dae_qkernels (DaeQKernel * kernels, const char **names, size_t max)
+{
+  size_t n = 0;
+
+#define ADD_KERNEL(k, name) \
+  do { \
+    if (n < max) { \
+      kernels[n] = (k); \
+      names[n] = (name); \
+    } \
+    n++; \
+  } while (0)
+
+  /* best first */
+  /* (a plain run-time check, not an ifunc resolver: safe under the
+   * sanitizers, see DAE_TARGET_CLONES in net.c) */
+#ifdef DAE_HAVE_VNNI_KERNEL
+  __builtin_cpu_init ();
+  if (__builtin_cpu_supports ("avx512f")
+      && __builtin_cpu_supports ("avx512bw")
+      && __builtin_cpu_supports ("avx512vnni"))
+    ADD_KERNEL (kernel_vnni, "avx512vnni");
+  if (__builtin_cpu_supports ("avx2"))
+    ADD_KERNEL (kernel_avx2, "avx2");
+#endif
+  ADD_KERNEL (kernel_generic, "portable");
+#undef ADD_KERNEL
+  return n;
+}
 
 DaeQKernel
 dae_qkernel_generic (void)
@@ -127,14 +204,11 @@ dae_qkernel_generic (void)
 DaeQKernel
 dae_qkernel_best (void)
 {
-#if defined(DAE_HAVE_VNNI_KERNEL) && !defined(__SANITIZE_THREAD__)
-  __builtin_cpu_init ();
-  if (__builtin_cpu_supports ("avx512f")
-      && __builtin_cpu_supports ("avx512bw")
-      && __builtin_cpu_supports ("avx512vnni"))
-    return kernel_vnni;
-#endif
-  return kernel_generic;
+  DaeQKernel k[1];
+  const char *name[1];
+
+  dae_qkernels (k, name, 1);
+  return k[0];
 }
 
 static size_t

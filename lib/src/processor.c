@@ -145,7 +145,9 @@ dae_processor_new (DaeModel * model, DaeProcessor ** proc_out)
   status = dae_qnet_init (&proc->qnet, &model->net, NULL);
   if (status != DAE_OK)
     goto fail;
-  proc->use_qnet = 1;
+  /* int8 where the CPU has a vector kernel for it; the portable one is
+   * slower than the float products */
+  proc->use_qnet = dae_qkernel_best () != dae_qkernel_generic ();
 
   total = 3 * proc->hop + 3 * proc->n_bins + 7 * proc->n_bands + proc->latency;
   proc->block = dae_calloc (total, sizeof (float));
@@ -267,6 +269,14 @@ dae_processor_set_arithmetic (DaeProcessor * proc, DaeArithmetic arithmetic)
 
   proc->use_qnet = arithmetic == DAE_ARITHMETIC_INT8;
   return DAE_OK;
+}
+
+DaeArithmetic
+dae_processor_get_arithmetic (const DaeProcessor * proc)
+{
+  if (proc == NULL)
+    return DAE_ARITHMETIC_FLOAT;
+  return proc->use_qnet ? DAE_ARITHMETIC_INT8 : DAE_ARITHMETIC_FLOAT;
 }
 
 /* Replaces NaN/Inf by 0 and flushes denormals into dry (kept at full

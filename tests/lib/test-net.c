@@ -1259,41 +1259,49 @@ test_int8_matvec (void)
 {
   GRand *rand = g_rand_new_with_seed (TEST_SEED);
   const double x_scales[] = { 1.0, 1e-3, 30.0 };
+  DaeQKernel kernels[8];
+  const char *names[8];
+  size_t n_kernels;
   DaeNet net;
-  DaeQNet best;
-  DaeQNet generic;
+  DaeQNet qn[8];
   QPair pairs[8];
   size_t n_pairs;
+  size_t j;
   size_t k;
   size_t s;
   double worst_ratio = 0.0;
 
   g_test_summary ("The int8 products equal their definition (per-row "
-      "weight scales, one input scale, exact integer sums), the CPU's "
-      "kernel gives the same bits as the portable one, and the error "
+      "weight scales, one input scale, exact integer sums), every kernel "
+      "this CPU runs gives the same bits as the portable one, and the error "
       "against the float product is within the rounding bound "
       "(|w|_1 max|x| + max|w| |x|_1) / 254 per row.");
+
+  n_kernels = dae_qkernels (kernels, names, G_N_ELEMENTS (kernels));
+  g_assert_cmpuint (n_kernels, >=, 1);
+  g_assert_cmpuint (n_kernels, <=, G_N_ELEMENTS (kernels));
+  g_assert_true (kernels[n_kernels - 1] == dae_qkernel_generic ());
+  g_assert_true (kernels[0] == dae_qkernel_best ());
 
   net_init (&net, &int8_shape, rand);
   /* one all-zero row: scale 0, adds nothing */
   memset (net.enc_gru.w, 0, net.enc_gru.n_in * sizeof (float));
-  g_assert_cmpint (dae_qnet_init (&best, &net, NULL), ==, DAE_OK);
-  g_assert_cmpint (dae_qnet_init (&generic, &net, dae_qkernel_generic ()),
-      ==, DAE_OK);
-  g_test_message ("kernel: %s", best.kernel == dae_qkernel_generic ()
-      ? "portable (no AVX-512 VNNI here)" : "AVX-512 VNNI");
-  n_pairs = qnet_pairs (&best, &net, pairs);
+  for (j = 0; j < n_kernels; j++) {
+    g_test_message ("kernel %s", names[j]);
+    g_assert_cmpint (dae_qnet_init (&qn[j], &net, kernels[j]), ==, DAE_OK);
+  }
+  /* qn[n_kernels - 1] is the portable one */
+  n_pairs = qnet_pairs (&qn[n_kernels - 1], &net, pairs);
 
   for (k = 0; k < n_pairs; k++) {
     const DaeQMat *m = pairs[k].m;
-    const DaeQMat *mg = (const DaeQMat *) ((const char *) &generic
-        + ((const char *) m - (const char *) &best));
+    const size_t offset = (const char *) m - (const char *) &qn[n_kernels - 1];
 
     for (s = 0; s < G_N_ELEMENTS (x_scales); s++) {
       float *x = g_new (float, m->cols);
       float *y_in = g_new (float, m->rows);
       float *y = g_new (float, m->rows);
-      float *yg = g_new (float, m->rows);
+      float *yk = g_new (float, m->rows);
       float *yr = g_new (float, m->rows);
       size_t r;
       size_t c;
@@ -1301,12 +1309,15 @@ test_int8_matvec (void)
       fill_uniform (rand, x, m->cols, x_scales[s]);
       fill_uniform (rand, y_in, m->rows, 1.0);
       memcpy (y, y_in, m->rows * sizeof (float));
-      memcpy (yg, y_in, m->rows * sizeof (float));
       memcpy (yr, y_in, m->rows * sizeof (float));
-      dae_qmat_matvec_add (&best, m, x, y);
-      dae_qmat_matvec_add (&generic, mg, x, yg);
-      g_assert_cmpmem (y, m->rows * sizeof (float), yg,
-          m->rows * sizeof (float));
+      dae_qmat_matvec_add (&qn[n_kernels - 1], m, x, y);
+      for (j = 0; j + 1 < n_kernels; j++) {
+        memcpy (yk, y_in, m->rows * sizeof (float));
+        dae_qmat_matvec_add (&qn[j], (const DaeQMat *) ((const char *) &qn[j]
+                + offset), x, yk);
+        g_assert_cmpmem (yk, m->rows * sizeof (float), y,
+            m->rows * sizeof (float));
+      }
       int8_reference (pairs[k].src, m->rows, m->cols, x, yr);
 
       for (r = 0; r < m->rows; r++) {
@@ -1337,14 +1348,14 @@ test_int8_matvec (void)
       g_free (x);
       g_free (y_in);
       g_free (y);
-      g_free (yg);
+      g_free (yk);
       g_free (yr);
     }
   }
   g_test_message ("worst error / bound: %.3f", worst_ratio);
 
-  dae_qnet_clear (&best);
-  dae_qnet_clear (&generic);
+  for (j = 0; j < n_kernels; j++)
+    dae_qnet_clear (&qn[j]);
   net_clear (&net);
   g_rand_free (rand);
 }

@@ -492,6 +492,15 @@ test_processor_predictive (gconstpointer data)
   expected = g_new (float, N_HOPS * nb);
   other = g_new (float, N_HOPS * nb);
   g_assert_cmpint (dae_processor_new (model, &proc), ==, DAE_OK);
+  {
+    DaeQKernel kernels[4];
+    const char *names[4];
+
+    /* int8 by default where there is a kernel besides the portable one */
+    g_assert_cmpint (dae_processor_get_arithmetic (proc), ==,
+        dae_qkernels (kernels, names, 4) > 1 ? DAE_ARITHMETIC_INT8 :
+        DAE_ARITHMETIC_FLOAT);
+  }
   for (arith = 0; arith < 2; arith++) {
     DaeArithmetic arithmetic = arith == 0 ? DAE_ARITHMETIC_INT8 :
         DAE_ARITHMETIC_FLOAT;
@@ -500,6 +509,7 @@ test_processor_predictive (gconstpointer data)
     reference_errors (model, in, N_HOPS, !predictive, arithmetic, other);
     g_assert_cmpint (dae_processor_set_arithmetic (proc, arithmetic), ==,
         DAE_OK);
+    g_assert_cmpint (dae_processor_get_arithmetic (proc), ==, arithmetic);
     dae_processor_reset (proc);
     for (pass = 0; pass < 2; pass++) {
       double max_diff = 0.0;
@@ -529,6 +539,8 @@ test_processor_predictive (gconstpointer data)
       ==, DAE_ERROR_INVALID_ARGUMENT);
   g_assert_cmpint (dae_processor_set_arithmetic (NULL, DAE_ARITHMETIC_FLOAT),
       ==, DAE_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpint (dae_processor_get_arithmetic (NULL), ==,
+      DAE_ARITHMETIC_FLOAT);
 
   dae_processor_free (proc);
   dae_model_unref (model);

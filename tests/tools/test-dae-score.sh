@@ -40,7 +40,7 @@ check_py () {
   fi
 }
 
-N_TESTS=40
+N_TESTS=39
 echo "TAP version 13"
 echo "1..$N_TESTS"
 
@@ -203,11 +203,18 @@ a, b = read(sys.argv[1]), read(sys.argv[2])
 assert len(a) == len(b) == 16000, (len(a), len(b))
 assert max(abs(x - y) for x, y in zip(a, b)) <= 2
 ' "$TMP/noise.wav" "$TMP/same.wav"
-check_status "--denoise --float exits 0" 0 \
-  "$SCORE" -m "$TMP/m.dae" --denoise --float "$TMP/noise.wav" "$TMP/float.wav"
-check_status "--denoise (int8) of the same input exits 0" 0 \
-  "$SCORE" -m "$TMP/m.dae" --denoise "$TMP/noise.wav" "$TMP/int8.wav"
-check_py "--float and int8 agree within 8-bit rounding (30 dB) but differ" '
+"$SCORE" -m "$TMP/m.dae" --denoise --float "$TMP/noise.wav" \
+  "$TMP/float.wav" 2>"$TMP/float.out"
+"$SCORE" -m "$TMP/m.dae" --denoise "$TMP/noise.wav" "$TMP/int8.wav" \
+  2>"$TMP/int8.out"
+check_grep "--denoise --float says it ran a float network" "float network" \
+  "$TMP/float.out"
+if grep -q "8-bit network" "$TMP/int8.out"; then
+  DIFFER=1
+else
+  DIFFER=0    # no int8 kernel on this CPU: the default is float
+fi
+check_py "--float and the default agree within 8-bit rounding (30 dB), and differ if the default is 8-bit" '
 import sys, wave, struct, math
 def read(p):
     w = wave.open(p)
@@ -216,10 +223,10 @@ a, b = read(sys.argv[1]), read(sys.argv[2])
 assert len(a) == len(b) == 16000, (len(a), len(b))
 d = sum((x - y) ** 2 for x, y in zip(a, b))
 s = sum(x * x for x in a)
-assert d > 0, "identical"
-print(10 * math.log10(s / d))
-assert 10 * math.log10(s / d) > 30, 10 * math.log10(s / d)
-' "$TMP/float.wav" "$TMP/int8.wav"
+if sys.argv[3] == "1":
+    assert d > 0, "identical"
+assert d == 0 or 10 * math.log10(s / d) > 30, 10 * math.log10(s / d)
+' "$TMP/float.wav" "$TMP/int8.wav" "$DIFFER"
 check_status "--float without --denoise works too (scores)" 0 \
   "$SCORE" -m "$TMP/m.dae" --float "$TMP/noise.wav"
 

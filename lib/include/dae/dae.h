@@ -547,7 +547,8 @@ typedef struct
  * Allocates everything the processor will ever need and makes its FFTW
  * plans; dae_processor_process() then never allocates, locks or plans.
  * Defaults: attenuation limit 100 dB (no limit), mix 1 (fully wet),
- * %DAE_ARITHMETIC_INT8.
+ * %DAE_ARITHMETIC_INT8 on CPUs with a vector kernel for it (see
+ * #DaeArithmetic).
  */
 DAE_API DaeStatus       dae_processor_new             (DaeModel *model,
                                                        DaeProcessor **proc_out) DAE_WARN_UNUSED_RESULT;
@@ -589,12 +590,16 @@ DAE_API DaeStatus       dae_processor_set_mix         (DaeProcessor *proc,
 /**
  * DaeArithmetic:
  * @DAE_ARITHMETIC_INT8: the recurrent layers and the bottleneck (more than
- *   90 % of the work) use 8-bit weights and inputs with exact integer sums:
- *   the default, several times faster where the CPU has AVX-512 VNNI
+ *   90 % of the work) use 8-bit weights (one scale per row) and 8-bit
+ *   inputs with exact integer sums; two to three times faster than float
+ *   on x86-64 with AVX2 or AVX-512 VNNI
  * @DAE_ARITHMETIC_FLOAT: float weights throughout, as in training
  *
- * How the processor runs the network.  Both give the same output on every
- * CPU; they differ from each other by the 8-bit rounding.
+ * How the processor runs the network.  Each gives the same output on every
+ * CPU; they differ from each other by the 8-bit rounding (about 60 dB
+ * below the signal).  The default is %DAE_ARITHMETIC_INT8 where the CPU
+ * has a vector kernel for it (x86-64 with AVX2) and %DAE_ARITHMETIC_FLOAT
+ * elsewhere, where the portable integer code is slower than float.
  */
 typedef enum
 {
@@ -612,6 +617,13 @@ typedef enum
  */
 DAE_API DaeStatus       dae_processor_set_arithmetic  (DaeProcessor *proc,
                                                        DaeArithmetic arithmetic) DAE_WARN_UNUSED_RESULT;
+
+/**
+ * dae_processor_get_arithmetic:
+ *
+ * Returns: the processor's #DaeArithmetic (%DAE_ARITHMETIC_FLOAT for NULL).
+ */
+DAE_API DaeArithmetic   dae_processor_get_arithmetic  (const DaeProcessor *proc);
 
 /**
  * dae_processor_process:
