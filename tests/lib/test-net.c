@@ -1383,6 +1383,7 @@ test_int8_special (void)
   g_assert_cmpuint (m->rows, <=, G_N_ELEMENTS (y));
 
   memset (x, 0, sizeof (x));
+  memset (y, 0, sizeof (y));
   fill_uniform (rand, y, m->rows, 1.0);
   memcpy (y0, y, sizeof (y));
   dae_qmat_matvec_add (&q, m, x, y);
