@@ -241,11 +241,14 @@ qmat_fill (DaeQMat * m, const float *a)
         + 4 * (r % ROWS_PER_BLOCK);
     float amax = 0.0f;
     int32_t sum = 0;
+    int finite = 1;
 
-    for (c = 0; c < m->cols; c++)
+    for (c = 0; c < m->cols; c++) {
+      finite &= isfinite (row[c]) != 0;
       if (fabsf (row[c]) > amax)
         amax = fabsf (row[c]);
-    if (!(amax > 0.0f && amax <= FLT_MAX)) {
+    }
+    if (!finite || !(amax > 0.0f)) {
       /* all zero, or not finite (a loaded model is finite): the row adds
        * nothing */
       m->scale[r] = 0.0f;

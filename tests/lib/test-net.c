@@ -1374,11 +1374,17 @@ test_int8_special (void)
   size_t r;
 
   g_test_summary ("int8 products: an all-zero input adds nothing, a NaN "
-      "input element counts as 0, and an infinite one gives finite sums.");
+      "input element counts as 0, an infinite one gives finite sums, and a "
+      "weight row with a NaN or an infinity adds nothing.");
 
   net_init (&net, &int8_shape, rand);
+  net.enc_gru.w[1 * net.enc_gru.n_in + 2] = NAN;
+  net.enc_gru.w[2 * net.enc_gru.n_in + 3] = INFINITY;
   g_assert_cmpint (dae_qnet_init (&q, &net, NULL), ==, DAE_OK);
   m = &q.enc_w;
+  g_assert_cmpfloat (m->scale[1], ==, 0.0f);
+  g_assert_cmpfloat (m->scale[2], ==, 0.0f);
+  g_assert_cmpfloat (m->scale[0], >, 0.0f);
   g_assert_cmpuint (m->cols, <=, G_N_ELEMENTS (x));
   g_assert_cmpuint (m->rows, <=, G_N_ELEMENTS (y));
 
@@ -1405,6 +1411,8 @@ test_int8_special (void)
   dae_qmat_matvec_add (&q, m, x, y);
   for (r = 0; r < m->rows; r++)
     g_assert_true (isfinite (y[r]));
+  g_assert_cmpfloat (y[1], ==, 0.0f);
+  g_assert_cmpfloat (y[2], ==, 0.0f);
 
   dae_qnet_clear (&q);
   net_clear (&net);
