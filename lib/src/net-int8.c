@@ -38,6 +38,11 @@
 
 #define ROWS_PER_BLOCK 16
 
+/* Rows and inputs whose largest magnitude is below this count as zero:
+ * 127 / max must stay finite (a denormal max made it infinite, and 0 times
+ * that NaN). */
+#define QUANT_MIN 1e-30f
+
 /* acc[16 * b + i] = sum over the columns of block b, row i */
 static void
 kernel_generic (const int8_t * w, size_t n_blocks, size_t cols4,
@@ -248,9 +253,9 @@ qmat_fill (DaeQMat * m, const float *a)
       if (fabsf (row[c]) > amax)
         amax = fabsf (row[c]);
     }
-    if (!finite || !(amax > 0.0f)) {
-      /* all zero, or not finite (a loaded model is finite): the row adds
-       * nothing */
+    if (!finite || !(amax >= QUANT_MIN)) {
+      /* (nearly) all zero, or not finite (a loaded model is finite): the
+       * row adds nothing */
       m->scale[r] = 0.0f;
       m->offset[r] = 0;
       continue;
@@ -401,7 +406,7 @@ dae_qmat_matvec_add (const DaeQNet * q, const DaeQMat * m, const float *x,
   for (c = 0; c < m->cols; c++)
     if (fabsf (x[c]) > amax)
       amax = fabsf (x[c]);
-  if (!(amax > 0.0f))
+  if (!(amax >= QUANT_MIN))
     return;                     /* x == 0 (or NaN): nothing to add */
   if (amax > FLT_MAX)
     amax = FLT_MAX;

@@ -1375,15 +1375,19 @@ test_int8_special (void)
 
   g_test_summary ("int8 products: an all-zero input adds nothing, a NaN "
       "input element counts as 0, an infinite one gives finite sums, and a "
-      "weight row with a NaN or an infinity adds nothing.");
+      "weight row with a NaN, an infinity or only denormals adds nothing.");
 
   net_init (&net, &int8_shape, rand);
   net.enc_gru.w[1 * net.enc_gru.n_in + 2] = NAN;
   net.enc_gru.w[2 * net.enc_gru.n_in + 3] = INFINITY;
+  /* a row of denormals (127 / max would be infinite) */
+  fill_constant (net.enc_gru.w + 4 * net.enc_gru.n_in, net.enc_gru.n_in,
+      1e-40f);
   g_assert_cmpint (dae_qnet_init (&q, &net, NULL), ==, DAE_OK);
   m = &q.enc_w;
   g_assert_cmpfloat (m->scale[1], ==, 0.0f);
   g_assert_cmpfloat (m->scale[2], ==, 0.0f);
+  g_assert_cmpfloat (m->scale[4], ==, 0.0f);
   g_assert_cmpfloat (m->scale[0], >, 0.0f);
   g_assert_cmpuint (m->cols, <=, G_N_ELEMENTS (x));
   g_assert_cmpuint (m->rows, <=, G_N_ELEMENTS (y));
@@ -1413,6 +1417,12 @@ test_int8_special (void)
     g_assert_true (isfinite (y[r]));
   g_assert_cmpfloat (y[1], ==, 0.0f);
   g_assert_cmpfloat (y[2], ==, 0.0f);
+  g_assert_cmpfloat (y[4], ==, 0.0f);
+  /* denormal inputs count as zero */
+  fill_constant (x, m->cols, 1e-40f);
+  memcpy (y0, y, sizeof (y));
+  dae_qmat_matvec_add (&q, m, x, y);
+  g_assert_cmpmem (y, sizeof (y), y0, sizeof (y0));
 
   dae_qnet_clear (&q);
   net_clear (&net);
