@@ -383,7 +383,19 @@ DaeStatus       dae_qnet_init                 (DaeQNet *q,
                                                const DaeNet *net,
                                                DaeQKernel kernel);
 void            dae_qnet_clear                (DaeQNet *q);
-/* y[0, m->rows) += M x, with x quantised to 8 bits; no allocation */
+/* Quantises x[0, cols) into q's input scratch, padded to 4 * cols4;
+ * returns its scale, 0 when x adds nothing (all zero or NaN). */
+float           dae_qnet_quantize             (const DaeQNet *q,
+                                               const float *x,
+                                               size_t cols,
+                                               size_t cols4);
+/* y[0, m->rows) += M x for the x last quantised (m->cols of it), sx its
+ * scale (> 0) */
+void            dae_qmat_apply                (const DaeQNet *q,
+                                               const DaeQMat *m,
+                                               float sx,
+                                               float *y);
+/* Both: y[0, m->rows) += M x, with x quantised to 8 bits; no allocation */
 void            dae_qmat_matvec_add           (const DaeQNet *q,
                                                const DaeQMat *m,
                                                const float *x,

@@ -216,6 +216,13 @@ dae_qkernel_best (void)
   return k[0];
 }
 
+/* v in [-127, 127] to the nearest integer, halves away from zero */
+static inline int
+round_q (float v)
+{
+  return (int) (v >= 0.0f ? v + 0.5f : v - 0.5f);
+}
+
 static size_t
 round_up (size_t n, size_t m)
 {
@@ -262,8 +269,7 @@ qmat_fill (DaeQMat * m, const float *a)
     }
     m->scale[r] = amax / 127.0f;
     for (c = 0; c < m->cols; c++) {
-      float v = row[c] * (127.0f / amax);
-      int q = (int) (v >= 0.0f ? v + 0.5f : v - 0.5f);
+      int q = round_q (row[c] * (127.0f / amax));
 
       q = q > 127 ? 127 : q < -127 ? -127 : q;
       wb[(c / 4) * ROWS_PER_BLOCK * 4 + c % 4] = (int8_t) q;
@@ -319,6 +325,8 @@ dae_qnet_init (DaeQNet * q, const DaeNet * net, DaeQKernel kernel)
   const float *src[QNET_MATS];
   size_t rows[QNET_MATS];
   size_t cols[QNET_MATS];
+  size_t nw[QNET_MATS];
+  size_t nr[QNET_MATS];
   size_t n_w = 0;
   size_t n_rows = 0;
   size_t max_rows = 0;
@@ -335,14 +343,11 @@ dae_qnet_init (DaeQNet * q, const DaeNet * net, DaeQKernel kernel)
 
   qnet_matrices (q, net, mats, src, rows, cols);
   for (k = 0; k < QNET_MATS; k++) {
-    size_t nw;
-    size_t nr;
-
-    qmat_sizes (rows[k], cols[k], &nw, &nr);
-    n_w += nw;
-    n_rows += nr;
-    if (nr > max_rows)
-      max_rows = nr;
+    qmat_sizes (rows[k], cols[k], &nw[k], &nr[k]);
+    n_w += nw[k];
+    n_rows += nr[k];
+    if (nr[k] > max_rows)
+      max_rows = nr[k];
     if (round_up (cols[k], 4) > max_cols)
       max_cols = round_up (cols[k], 4);
   }
@@ -356,26 +361,19 @@ dae_qnet_init (DaeQNet * q, const DaeNet * net, DaeQKernel kernel)
   p = (unsigned char *) (q->acc + max_rows);
   for (k = 0; k < QNET_MATS; k++) {
     DaeQMat *m = mats[k];
-    size_t nw;
-    size_t nr;
 
-    qmat_sizes (rows[k], cols[k], &nw, &nr);
     m->rows = rows[k];
     m->cols = cols[k];
     m->cols4 = round_up (cols[k], 4) / 4;
-    m->n_blocks = nr / ROWS_PER_BLOCK;
+    m->n_blocks = nr[k] / ROWS_PER_BLOCK;
     m->scale = (float *) p;
-    p += nr * 4;
+    p += nr[k] * 4;
     m->offset = (int32_t *) p;
-    p += nr * 4;
+    p += nr[k] * 4;
   }
   for (k = 0; k < QNET_MATS; k++) {
-    size_t nw;
-    size_t nr;
-
-    qmat_sizes (rows[k], cols[k], &nw, &nr);
     mats[k]->w = (int8_t *) p;
-    p += nw;
+    p += nw[k];
     qmat_fill (mats[k], src[k]);
   }
   q->xq = (uint8_t *) p;
@@ -392,41 +390,54 @@ dae_qnet_clear (DaeQNet * q)
   memset (q, 0, sizeof (*q));
 }
 
-void
-dae_qmat_matvec_add (const DaeQNet * q, const DaeQMat * m, const float *x,
-    float *y)
+float
+dae_qnet_quantize (const DaeQNet * q, const float *x, size_t cols, size_t cols4)
 {
   uint8_t *xq = q->xq;
   float amax = 0.0f;
   float inv;
   float sx;
   size_t c;
-  size_t r;
 
-  for (c = 0; c < m->cols; c++)
+  for (c = 0; c < cols; c++)
     if (fabsf (x[c]) > amax)
       amax = fabsf (x[c]);
   if (!(amax >= QUANT_MIN))
-    return;                     /* x == 0 (or NaN): nothing to add */
+    return 0.0f;                /* x == 0 (or NaN): nothing to add */
   if (amax > FLT_MAX)
     amax = FLT_MAX;
   sx = amax / 127.0f;
   inv = 127.0f / amax;
-  for (c = 0; c < m->cols; c++) {
+  for (c = 0; c < cols; c++) {
     float v = x[c] * inv;
-    int qv;
 
     if (!(v >= -127.0f))        /* also NaN */
       v = v != v ? 0.0f : -127.0f;
     if (v > 127.0f)
       v = 127.0f;
-    qv = (int) (v >= 0.0f ? v + 0.5f : v - 0.5f);
-    xq[c] = (uint8_t) (qv + 128);
+    xq[c] = (uint8_t) (round_q (v) + 128);
   }
-  for (; c < 4 * m->cols4; c++)
+  for (; c < 4 * cols4; c++)
     xq[c] = 128;
+  return sx;
+}
 
-  q->kernel (m->w, m->n_blocks, m->cols4, xq, q->acc);
+void
+dae_qmat_apply (const DaeQNet * q, const DaeQMat * m, float sx, float *y)
+{
+  size_t r;
+
+  q->kernel (m->w, m->n_blocks, m->cols4, q->xq, q->acc);
   for (r = 0; r < m->rows; r++)
     y[r] += (float) (q->acc[r] - m->offset[r]) * (m->scale[r] * sx);
+}
+
+void
+dae_qmat_matvec_add (const DaeQNet * q, const DaeQMat * m, const float *x,
+    float *y)
+{
+  float sx = dae_qnet_quantize (q, x, m->cols, m->cols4);
+
+  if (sx > 0.0f)
+    dae_qmat_apply (q, m, sx, y);
 }

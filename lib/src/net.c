@@ -358,9 +358,15 @@ gru_step (const DaeGru * layer, const DaeQNet * q, const DaeQMat * w,
 
   gru_row_biases (layer, row);
   if (q != NULL) {
+    float sh;
+
     dae_qmat_matvec_add (q, w, x, row);
-    dae_qmat_matvec_add (q, uzr, h, row);
-    dae_qmat_matvec_add (q, un, h, row + 3 * H);
+    /* h quantised once for both parts of U */
+    sh = dae_qnet_quantize (q, h, H, uzr->cols4);
+    if (sh > 0.0f) {
+      dae_qmat_apply (q, uzr, sh, row);
+      dae_qmat_apply (q, un, sh, row + 3 * H);
+    }
   } else {
     matvec_add (3 * H, layer->n_in, layer->w, x, row);
     gru_row_recurrent (layer, h, row);
