@@ -68,6 +68,7 @@ typedef struct
   gchar *checkpoint;
   gchar *save_epochs;
   gchar *info_text;
+  gchar *init;
   gboolean resume;
   gboolean version;
 
@@ -501,6 +502,11 @@ make_option_context (Options * o)
         "Checkpoint written after every epoch (default OUTPUT.ckpt)", "FILE"},
     {"resume", 0, 0, G_OPTION_ARG_NONE, &o->resume,
         "Continue from the checkpoint if it exists", NULL},
+    {"init", 0, 0, G_OPTION_ARG_FILENAME, &o->init,
+        "Start from this model's weights and normalisation instead of random "
+          "ones (fine-tuning); the architecture comes from the model, "
+          "architecture options must agree with it; a checkpoint found with "
+          "--resume takes precedence", "MODEL"},
     {"save-epochs", 0, 0, G_OPTION_ARG_FILENAME, &o->save_epochs,
         "Also write every epoch's weights to DIR/epoch-NNN.dae (for "
           "'dae-train average')", "DIR"},
@@ -527,7 +533,7 @@ make_option_context (Options * o)
   };
   GOptionEntry arch_entries[] = {
     {"rate", 0, 0, G_OPTION_ARG_INT, &o->rate,
-        "Sample rate of the model in Hz (default 16000)", "HZ"},
+        "Sample rate of the model in Hz (default 16000, or --init's)", "HZ"},
     {"window-ms", 0, 0, G_OPTION_ARG_DOUBLE, &o->window_ms,
         "STFT window in milliseconds (default 20; anomaly 256)", "MS"},
     {"hop-ms", 0, 0, G_OPTION_ARG_DOUBLE, &o->hop_ms,
@@ -680,7 +686,7 @@ static void
 options_init (Options * o)
 {
   memset (o, 0, sizeof (*o));
-  o->rate = DEFAULT_RATE;
+  o->rate = -1;
   o->window_ms = -1;
   o->hop_ms = -1;
   o->window_samples = -1;
@@ -742,26 +748,43 @@ usage_error (const gchar * message)
 }
 
 /* Applies the architecture options over the library's defaults for the
- * recipe. */
+ * recipe, or over the architecture of the --init model (base, nullable):
+ * the trainer then refuses options that change it. */
 static gboolean
-make_model_config (const Options * o, DaeRecipe recipe, DaeModelConfig * config)
+make_model_config (const Options * o, DaeRecipe recipe, const DaeModel * base,
+    DaeModelConfig * config)
 {
   DaeError error;
 
-  if (o->rate < 8000 || o->rate > 192000)
+  if (o->rate >= 0 && (o->rate < 8000 || o->rate > 192000))
     return usage_error ("--rate must be 8000 to 192000");
-  dae_model_config_init_for_recipe (config, (unsigned) o->rate, recipe);
+  if (base != NULL) {
+    dae_model_get_config (base, config);
+    if (o->rate >= 0 && (unsigned) o->rate != config->sample_rate) {
+      gchar *message = g_strdup_printf ("--rate %d, but the --init model is "
+          "for %u Hz", o->rate, config->sample_rate);
+
+      usage_error (message);
+      g_free (message);
+      return FALSE;
+    }
+  } else {
+    dae_model_config_init_for_recipe (config,
+        o->rate >= 0 ? (unsigned) o->rate : DEFAULT_RATE, recipe);
+  }
 
   if (o->window_ms >= 0 && o->window_samples >= 0)
     return usage_error ("give --window-ms or --window, not both");
   if (o->hop_ms >= 0 && o->hop_samples >= 0)
     return usage_error ("give --hop-ms or --hop, not both");
   if (o->window_ms >= 0)
-    config->window_samples = (size_t) lround (o->window_ms * o->rate / 1000.0);
+    config->window_samples =
+        (size_t) lround (o->window_ms * config->sample_rate / 1000.0);
   if (o->window_samples >= 0)
     config->window_samples = (size_t) o->window_samples;
   if (o->hop_ms >= 0)
-    config->hop_samples = (size_t) lround (o->hop_ms * o->rate / 1000.0);
+    config->hop_samples =
+        (size_t) lround (o->hop_ms * config->sample_rate / 1000.0);
   if (o->hop_samples >= 0)
     config->hop_samples = (size_t) o->hop_samples;
   if (o->bands >= 0)
@@ -1010,17 +1033,29 @@ train (const Options * o, DaeRecipe recipe, const gchar * command_line)
   unsigned rate;
   int ret = EXIT_FAILURE_RUNTIME;
   gboolean prepared = FALSE;
+  gboolean resumed = FALSE;
+  DaeModel *init = NULL;
 
-  if (!make_model_config (o, recipe, &model_config) ||
-      !make_train_config (o, recipe, &config))
+  if (o->init != NULL) {
+    if (dae_model_load_file (o->init, &init, &error) != DAE_OK) {
+      fprintf (stderr, PROGRAM ": cannot read the --init model: %s\n",
+          error.message);
+      return EXIT_FAILURE_RUNTIME;
+    }
+  }
+  if (!make_model_config (o, recipe, init, &model_config) ||
+      !make_train_config (o, recipe, &config)) {
+    if (init != NULL)
+      dae_model_unref (init);
     return EXIT_USAGE;
+  }
   rate = model_config.sample_rate;
 
   if (!gst_init_check (NULL, NULL, &gerror)) {
     fprintf (stderr, PROGRAM ": cannot initialise GStreamer: %s\n",
         gerror->message);
     g_clear_error (&gerror);
-    return EXIT_FAILURE_RUNTIME;
+    goto out;
   }
   if (o->threads > 0)
     openblas_set_num_threads (o->threads);
@@ -1028,8 +1063,9 @@ train (const Options * o, DaeRecipe recipe, const gchar * command_line)
   if (dae_trainer_new (&model_config, &config, &trainer, &error) != DAE_OK) {
     fprintf (stderr, PROGRAM ": %s\n", error.message);
     /* every setting comes from the command line */
-    return error.status == DAE_ERROR_INVALID_ARGUMENT ?
-        EXIT_USAGE : EXIT_FAILURE_RUNTIME;
+    if (error.status == DAE_ERROR_INVALID_ARGUMENT)
+      ret = EXIT_USAGE;
+    goto out;
   }
 
   if (o->resume) {
@@ -1042,10 +1078,21 @@ train (const Options * o, DaeRecipe recipe, const gchar * command_line)
       }
       fprintf (stderr, PROGRAM ": resuming from %s after epoch %zu\n",
           o->checkpoint, dae_trainer_get_epoch (trainer));
+      resumed = TRUE;
     } else {
       fprintf (stderr, PROGRAM ": no checkpoint %s yet, starting from "
-          "scratch\n", o->checkpoint);
+          "%s\n", o->checkpoint, init != NULL ? o->init : "scratch");
     }
+  }
+  if (init != NULL && !resumed) {
+    if (dae_trainer_init_from_model (trainer, init, &error) != DAE_OK) {
+      fprintf (stderr, PROGRAM ": cannot start from %s: %s\n", o->init,
+          error.message);
+      if (error.status == DAE_ERROR_INCOMPATIBLE)
+        ret = EXIT_USAGE;
+      goto out;
+    }
+    fprintf (stderr, PROGRAM ": starting from the weights of %s\n", o->init);
   }
 
   memset (stats, 0, sizeof (stats));
@@ -1159,7 +1206,10 @@ interrupted_or_failed:
 
 out:
   g_free (info);
-  dae_trainer_free (trainer);
+  if (trainer != NULL)
+    dae_trainer_free (trainer);
+  if (init != NULL)
+    dae_model_unref (init);
   return ret;
 }
 

@@ -2647,6 +2647,45 @@ out:
   return status;
 }
 
+DaeStatus
+dae_trainer_init_from_model (DaeTrainer * trainer, const DaeModel * model,
+    DaeError * error)
+{
+  DaeTensor src[DAE_MAX_TENSORS];
+  DaeTrainer *tr = trainer;
+
+  if (tr == NULL || model == NULL)
+    return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
+        "trainer or model is NULL");
+  if (tr->prepared || tr->loaded)
+    return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
+        "initial weights must be set once, before dae_trainer_prepare() "
+        "and instead of a checkpoint");
+  if (!config_equal (&model->config, &tr->mconfig)) {
+    const DaeModelConfig *m = &model->config;
+
+    return dae_set_error (error, DAE_ERROR_INCOMPATIBLE,
+        "the initial model has another architecture: %u Hz, window %zu, "
+        "hop %zu, %zu bands from %g to %g Hz, layers %zu/%zu/%zu/%zu, "
+        "vad %d, skip %d, predictive %d", m->sample_rate, m->window_samples,
+        m->hop_samples, m->n_bands, (double) m->band_min_hz,
+        (double) m->band_max_hz, m->enc_dense, m->enc_gru, m->bottleneck,
+        m->dec_gru, m->has_vad, m->gain_skip, m->predictive);
+  }
+  if (memcmp (model->band_centers, tr->model->band_centers,
+          tr->nb * sizeof (float)) != 0)
+    return dae_set_error (error, DAE_ERROR_INCOMPATIBLE,
+        "the initial model has another band layout (band spacing)");
+
+  dae_model_list_tensors ((DaeModel *) model, src);
+  copy_weights (tr->tp, src, tr->n_tensors);
+  copy_weights (tr->tb, src, tr->n_tensors);
+  copy_norm (tr->model, model);
+  copy_norm (tr->best, model);
+  tr->loaded = 1;
+  return DAE_OK;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Test hooks                                                                */
 

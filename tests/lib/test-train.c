@@ -1105,6 +1105,115 @@ test_checkpoint_corrupt (void)
   remove_temp (path);
 }
 
+/* 1 if a and b (same architecture) hold the same weights and
+ * normalisation, bit for bit */
+static gboolean
+same_weights (DaeModel * a, DaeModel * b)
+{
+  DaeTensor ta[DAE_MAX_TENSORS];
+  DaeTensor tb[DAE_MAX_TENSORS];
+  size_t n = dae_model_list_tensors (a, ta);
+  size_t nb = a->config.n_bands;
+  size_t i;
+
+  g_assert_cmpuint (dae_model_list_tensors (b, tb), ==, n);
+  for (i = 0; i < n; i++) {
+    g_assert_cmpuint (ta[i].rows * ta[i].cols, ==, tb[i].rows * tb[i].cols);
+    if (memcmp (ta[i].data, tb[i].data,
+            ta[i].rows * ta[i].cols * sizeof (float)) != 0)
+      return FALSE;
+  }
+  return memcmp (a->norm_mean, b->norm_mean, nb * sizeof (float)) == 0
+      && memcmp (a->norm_std, b->norm_std, nb * sizeof (float)) == 0;
+}
+
+static void
+test_init_from_model (void)
+{
+  DaeModelConfig mc;
+  DaeModelConfig other;
+  DaeTrainConfig tc;
+  DaeTrainConfig tc2;
+  DaeTrainer *trainer;
+  DaeTrainer *fresh;
+  DaeModel *start;
+  DaeModel *model;
+  DaeEpochResult result;
+  DaeError error = { 0 };
+
+  g_test_summary ("dae_trainer_init_from_model() starts a trainer from a "
+      "model's weights and normalisation (epoch 0, then it trains); it is "
+      "refused after prepare or a second time, and a model of another "
+      "architecture or band layout gives DAE_ERROR_INCOMPATIBLE and leaves "
+      "the trainer usable.");
+
+  tiny_model_config (&mc);
+  tiny_train_config (&tc, DAE_RECIPE_DENOISE);
+  tc.steps_per_epoch = 2;
+  trainer = make_trainer (&mc, &tc);
+  prepare (trainer);
+  run_epochs (trainer, 2, NULL);
+  start = get_current_model (trainer);
+  dae_trainer_free (trainer);
+
+  /* another seed: its own initial weights and normalisation would differ */
+  tc2 = tc;
+  tc2.seed = TEST_SEED + 1;
+  fresh = make_trainer (&mc, &tc2);
+  prepare (fresh);
+  model = get_current_model (fresh);
+  g_assert_false (same_weights (model, start));
+  dae_model_unref (model);
+  dae_trainer_free (fresh);
+
+  trainer = make_trainer (&mc, &tc2);
+  g_assert_cmpint (dae_trainer_init_from_model (NULL, start, &error), ==,
+      DAE_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpint (dae_trainer_init_from_model (trainer, NULL, &error), ==,
+      DAE_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpint (dae_trainer_init_from_model (trainer, start, &error), ==,
+      DAE_OK);
+  g_assert_cmpint (dae_trainer_init_from_model (trainer, start, &error), ==,
+      DAE_ERROR_INVALID_ARGUMENT);
+  prepare (trainer);
+  g_assert_cmpuint (dae_trainer_get_epoch (trainer), ==, 0);
+  model = get_current_model (trainer);
+  g_assert_true (same_weights (model, start));
+  dae_model_unref (model);
+  model = get_model (trainer);
+  g_assert_true (same_weights (model, start));
+  dae_model_unref (model);
+  run_epochs (trainer, 1, &result);
+  g_assert_cmpuint (dae_trainer_get_epoch (trainer), ==, 1);
+  g_assert_true (isfinite (result.validation_loss));
+  model = get_current_model (trainer);
+  g_assert_false (same_weights (model, start));
+  dae_model_unref (model);
+  dae_trainer_free (trainer);
+
+  /* another architecture; the trainer still trains from random weights */
+  other = mc;
+  other.enc_gru = 12;
+  trainer = make_trainer (&other, &tc);
+  g_assert_cmpint (dae_trainer_init_from_model (trainer, start, &error), ==,
+      DAE_ERROR_INCOMPATIBLE);
+  g_assert_nonnull (strstr (error.message, "architecture"));
+  prepare (trainer);
+  run_epochs (trainer, 1, NULL);
+  dae_trainer_free (trainer);
+
+  /* the same band range with another spacing: another layout */
+  other = mc;
+  other.band_min_spacing_hz = 300.0f;
+  trainer = make_trainer (&other, &tc);
+  g_assert_cmpint (dae_trainer_init_from_model (trainer, start, &error), ==,
+      DAE_ERROR_INCOMPATIBLE);
+  g_assert_nonnull (strstr (error.message, "band layout"));
+  dae_trainer_free (trainer);
+
+  dae_model_unref (start);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Progress, misuse                                                          */
 
@@ -1686,6 +1795,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/train/checkpoint/resume/anomaly",
       GINT_TO_POINTER (DAE_RECIPE_ANOMALY), test_checkpoint_resume);
   DAE_TEST_ADD_SLOW_FUNC ("/train/checkpoint/corrupt", test_checkpoint_corrupt);
+  g_test_add_func ("/train/init-from-model", test_init_from_model);
   DAE_TEST_ADD_SLOW_FUNC ("/train/denoise/learns", test_denoise_learns);
   g_test_add_data_func ("/train/anomaly/calibrated/autoencoder",
       GINT_TO_POINTER (0), test_anomaly_calibrated);

@@ -15,7 +15,7 @@ export OPENBLAS_NUM_THREADS=1
 . "$(dirname "$0")/tap.sh"
 
 echo "TAP version 13"
-echo "1..19"
+echo "1..25"
 
 check_status "--help exits 0" 0 "$TRAIN" --help
 if grep -q -- "--steps-per-epoch" "$TMP/out" && grep -q -- "--bands" "$TMP/out"
@@ -46,6 +46,9 @@ check_status "--speed-max 2 is a usage error (exit 2)" 2 \
 check_status "average without model files is a usage error (exit 2)" 2 \
   "$TRAIN" average -o "$TMP/x.dae"
 
+check_status "--init with a missing model exits 1" 1 \
+  "$TRAIN" denoise --init "$TMP/missing.dae" --speech "$TMP" --noise "$TMP" \
+  -o "$TMP/x.dae"
 check_status "--info on a missing file exits 1" 1 \
   "$TRAIN" --info "$TMP/no-such-model.dae"
 if grep -q "no-such-model.dae" "$TMP/out"; then
@@ -66,6 +69,11 @@ if ! command -v gst-launch-1.0 >/dev/null 2>&1 ||
   skip "--info shows the signal-to-distortion loss weight" "no training run"
   skip "--save-epochs writes every epoch's weights" "no training run"
   skip "average writes the mean of the epochs and says so" "no training run"
+  skip "--init fine-tunes a model with its architecture" "no training run"
+  skip "--init says so, and the model keeps the --init model's architecture" "no training run"
+  skip "--init with another architecture is a usage error (exit 2)" "no training run"
+  skip "--init names the architecture mismatch" "no training run"
+  skip "--init with another rate is a usage error (exit 2)" "no training run"
   [ "$failed" -eq 0 ]
   exit
 fi
@@ -134,6 +142,35 @@ if "$TRAIN" average -o "$TMP/mean.dae" --info-text "two epochs" \
 else
   not_ok "average writes the mean of the epochs and says so" "$TMP/out"
 fi
+
+check_status "--init fine-tunes a model with its architecture" 0 \
+  "$TRAIN" denoise --init "$TMP/tiny.dae" --speech "$TMP/speech" \
+  --noise "$TMP/noise/pink.wav" -o "$TMP/tuned.dae" --steps-per-epoch 2 \
+  --batch-size 2 --sequence-frames 20 --validation-sequences 2 --threads 1 \
+  --seed 4 --learning-rate 0.0002 --epochs 1
+"$TRAIN" --info "$TMP/tiny.dae" 2>&1 | grep -E "^(rate|bands|layers):" >"$TMP/a"
+"$TRAIN" --info "$TMP/tuned.dae" 2>&1 | grep -E "^(rate|bands|layers):" >"$TMP/b"
+if grep -q "starting from the weights of $TMP/tiny.dae" "$TMP/out" &&
+    [ -s "$TMP/a" ] && cmp -s "$TMP/a" "$TMP/b"; then
+  ok "--init says so, and the model keeps the --init model's architecture"
+else
+  cat "$TMP/b" >>"$TMP/out"
+  not_ok "--init says so, and the model keeps the --init model's architecture" \
+    "$TMP/out"
+fi
+
+check_status "--init with another architecture is a usage error (exit 2)" 2 \
+  "$TRAIN" denoise --init "$TMP/tiny.dae" --enc-gru 12 --speech "$TMP/speech" \
+  --noise "$TMP/noise/pink.wav" -o "$TMP/x.dae" --epochs 1
+if grep -q "another architecture" "$TMP/out"; then
+  ok "--init names the architecture mismatch"
+else
+  not_ok "--init names the architecture mismatch" "$TMP/out"
+fi
+
+check_status "--init with another rate is a usage error (exit 2)" 2 \
+  "$TRAIN" denoise --init "$TMP/tiny.dae" --rate 48000 --speech "$TMP/speech" \
+  --noise "$TMP/noise/pink.wav" -o "$TMP/x.dae" --epochs 1
 
 if grep -q "skipping $TMP/speech/broken.wav" "$TMP/train.out"; then
   ok "an unreadable source is skipped by name"

@@ -395,6 +395,22 @@ DAE_API DaeStatus       dae_trainer_load_checkpoint   (DaeTrainer *trainer,
                                                        const char *path,
                                                        DaeError *error) DAE_WARN_UNUSED_RESULT;
 
+/**
+ * dae_trainer_init_from_model:
+ * @model: a model of the trainer's architecture and band layout
+ *
+ * Starts training from @model's weights and feature normalisation instead
+ * of random weights (fine-tuning, for example the default speech model on
+ * your own speech and noise).  The epoch count, learning rate and Adam
+ * state start afresh.  Call before dae_trainer_prepare() and instead of
+ * dae_trainer_load_checkpoint() (a checkpoint of the fine-tuning run
+ * resumes it).  %DAE_ERROR_INCOMPATIBLE if the architecture or band
+ * layout differs; on error the trainer is unchanged.
+ */
+DAE_API DaeStatus       dae_trainer_init_from_model   (DaeTrainer *trainer,
+                                                       const DaeModel *model,
+                                                       DaeError *error) DAE_WARN_UNUSED_RESULT;
+
 /** dae_trainer_get_epoch: Returns: epochs completed so far. */
 DAE_API size_t          dae_trainer_get_epoch         (const DaeTrainer *trainer);
 
