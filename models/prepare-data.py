@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Builds the training/evaluation data cache for the default dae models.
 
-Usage: models/prepare-data.py CACHE_DIR [--eval-list bench/eval-sources.txt]
+Usage: models/prepare-data.py CACHE_DIR [--extra-voices]
+                              [--eval-list bench/eval-sources.txt]
 
 Everything comes from Debian packages (see models/README.md) and is
 deterministic: sorted inputs, a hash-based split for noise files, fixed
@@ -10,6 +11,12 @@ speaker/language hold-outs for speech, seeded synthetic noise.  Writes
   CACHE/speech16/<lang>/...wav     asterisk G.722 prompts decoded to 16 kHz
   CACHE/joined{16,48}/<group>/     training utterances joined into ~20 s
                                    clips per speaker group
+  CACHE/lists/speech-{16,48}k-extra.txt  (--extra-voices) more voices for
+                                   the fine-tuning stage: klettres-data
+                                   letters and syllables, at 16 kHz also
+                                   the game voice clips that are not
+                                   full-band (tried, not in the default
+                                   recipe: models/README.md)
   CACHE/noise/synth-{train,eval}/  synthetic noises (48 kHz WAV)
   CACHE/noise/babble{16,48}-{train,eval}/  babble from train (eval) speakers
   CACHE/lists/*.txt                one absolute path per line
@@ -38,6 +45,9 @@ HEDGEWARS_EVAL_VOICES = ["Default_uk", "HillBilly", "Surfer"]
 KTUBERLING = "/usr/share/ktuberling/sounds"
 # ktuberling-data languages held out for evaluation (whole languages)
 KTUBERLING_EVAL_LANGS = ["el", "ru", "sl"]
+KLETTRES = "/usr/share/klettres"
+# klettres-data languages (one speaker each) held out of training
+KLETTRES_EVAL_LANGS = ["it", "nb", "ru"]
 # hedgewars sound effects that are (or may be) voices: never used as noise
 HEDGEWARS_VOCAL_SFX = ("hell_", "hog", "Yoohoo", "Kiss", "countdown",
                        "custom", "suddendeath", "extratime", "homerun",
@@ -453,17 +463,60 @@ def group_of(path):
         return path.split("/speech16/")[1].split("/")[0]
     if "/voices/" in path:
         return "hedgewars-" + path.split("/voices/")[1].split("/")[0]
+    if path.startswith(KLETTRES + "/"):
+        return "klettres-" + os.path.relpath(path, KLETTRES).split("/")[0]
     return "ktuberling-" + os.path.relpath(path, KTUBERLING).split("/")[0]
 
 
-def joined(cache, speech, seed):
+def joined(cache, speech, seed, prefix=""):
     groups = {}
     for f in speech.paths:
-        groups.setdefault(group_of(f), []).append(f)
+        groups.setdefault(prefix + group_of(f), []).append(f)
     out = []
     for i, g in enumerate(sorted(groups)):
         out += join_utterances(cache, g, groups[g], speech, seed + i)
     return out
+
+
+def extra_speech(cache, rejected):
+    """More voices for the fine-tuning stage: (16 kHz clips, 48 kHz
+    clips).  klettres-data: spoken letters and syllables, one speaker per
+    language, KLETTRES_EVAL_LANGS held out; the full-band ones (checked as
+    the game voices are, cached in klettres.tsv) at 48 kHz, all at 16 kHz.
+    At 16 kHz also the game voice clips that failed the full-band test,
+    except those recorded at 8 kHz and the evaluation voices."""
+    files = [f for f in audio_files(KLETTRES)
+             if os.path.relpath(f, KLETTRES).split("/")[0]
+             not in KLETTRES_EVAL_LANGS]
+    tsv = os.path.join(cache, "klettres.tsv")
+    known = {}
+    if os.path.exists(tsv):
+        for line in open(tsv):
+            p, ok, why = line.rstrip("\n").split("\t")
+            known[p] = (ok == "1", why)
+    todo = [p for p in files if p not in known]
+    if todo:
+        log("checking %d klettres files for content above 8 kHz" % len(todo))
+        with concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 2) as pool:
+            for p, ok, why in pool.map(check_fullband, todo):
+                known[p] = (ok, why)
+        with open(tsv + ".tmp", "w") as f:
+            for p in sorted(known):
+                f.write("%s\t%d\t%s\n" % (p, known[p][0], known[p][1]))
+        os.replace(tsv + ".tmp", tsv)
+    full = [p for p in files if known[p][0]]
+    narrow = []
+    for line in rejected:
+        p, why = line.split("\t")[:2]
+        g = group_of(p)
+        if why == "native rate 8000 Hz" or g in (
+                ["hedgewars-" + v for v in HEDGEWARS_EVAL_VOICES]
+                + ["ktuberling-" + v for v in KTUBERLING_EVAL_LANGS]):
+            continue
+        narrow.append(p)
+    j16 = joined(cache, Decoded(narrow + files, 16000), 301, "extra-")
+    j48 = joined(cache, Decoded(full, 48000), 401, "extra-")
+    return j16, j48, len(files), len(full), len(narrow)
 
 
 # ---------------------------------------------------------------------- main
@@ -478,8 +531,14 @@ def main():
         sys.exit(__doc__)
     cache = os.path.abspath(sys.argv[1])
     eval_list = None
-    if len(sys.argv) == 4 and sys.argv[2] == "--eval-list":
-        eval_list = sys.argv[3]
+    args = sys.argv[2:]
+    extra = "--extra-voices" in args
+    if extra:
+        args.remove("--extra-voices")
+    if len(args) == 2 and args[0] == "--eval-list":
+        eval_list = args[1]
+    elif args:
+        sys.exit(__doc__)
     os.makedirs(cache, exist_ok=True)
 
     log("decoding asterisk G.722 prompts to 16 kHz WAV")
@@ -508,6 +567,9 @@ def main():
     j16_train = joined(cache, d16_train, 1)
     j48_train = joined(cache, d48_train, 101)
     del d16_train, d48_train
+    if extra:
+        log("joining more voices for the fine-tuning stage")
+        x16, x48, n_kl, n_kl_full, n_narrow = extra_speech(cache, rejected)
 
     lists = {
         # the 16 kHz model also learns from the full-band training voices
@@ -528,6 +590,9 @@ def main():
         "noise-48k-train.txt": rec_train + synth_lists["train"] + b48_train,
         "noise-48k-eval.txt": rec_eval + synth_lists["eval"] + b48_eval,
     }
+    if extra:
+        lists["speech-16k-extra.txt"] = x16
+        lists["speech-48k-extra.txt"] = x48
     for name, paths in lists.items():
         write_list(cache, name, paths)
     with open(os.path.join(cache, "lists", "speech-48k-rejected.tsv"),
@@ -555,7 +620,11 @@ def main():
                         ("babble 16k train", b16_train),
                         ("babble 16k eval", b16_eval),
                         ("babble 48k train", b48_train),
-                        ("babble 48k eval", b48_eval)):
+                        ("babble 48k eval", b48_eval)) + ((
+                        ("speech 16k extra (klettres %d files, other game "
+                         "voices %d files), joined" % (n_kl, n_narrow), x16),
+                        ("speech 48k extra (klettres full-band, %d files), "
+                         "joined" % n_kl_full, x48)) if extra else ()):
         summary.append("%-60s %5d files %7.1f min" %
                        (name, len(paths), minutes(paths)))
     summary.append("%-60s %5d files" % ("speech rejected (not full-band)",
