@@ -241,6 +241,27 @@ def check_fullband(path):
     return path, True, "%d Hz, energy above 8 kHz %.1e" % (rate, share)
 
 
+def checked_fullband(tsv, paths, what):
+    """check_fullband() of each path as {path: (ok, why)}, cached in tsv
+    (only new paths are checked)."""
+    known = {}
+    if os.path.exists(tsv):
+        for line in open(tsv):
+            p, ok, why = line.rstrip("\n").split("\t")
+            known[p] = (ok == "1", why)
+    todo = [p for p in paths if p not in known]
+    if todo:
+        log("checking %d %s files for content above 8 kHz" % (len(todo), what))
+        with concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 2) as pool:
+            for p, ok, why in pool.map(check_fullband, todo):
+                known[p] = (ok, why)
+        with open(tsv + ".tmp", "w") as f:
+            for p in sorted(known):
+                f.write("%s\t%d\t%s\n" % (p, known[p][0], known[p][1]))
+        os.replace(tsv + ".tmp", tsv)
+    return known
+
+
 def fullband_speech(cache):
     """Returns (train, eval, rejected lines), cached in fullband.tsv."""
     candidates = []
@@ -253,22 +274,8 @@ def fullband_speech(cache):
             continue
         candidates.append((f, "ktuberling/" + rel.split("/")[0]))
 
-    tsv = os.path.join(cache, "fullband.tsv")
-    known = {}
-    if os.path.exists(tsv):
-        for line in open(tsv):
-            p, ok, why = line.rstrip("\n").split("\t")
-            known[p] = (ok == "1", why)
-    todo = [p for p, _ in candidates if p not in known]
-    if todo:
-        log("checking %d speech files for content above 8 kHz" % len(todo))
-        with concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 2) as pool:
-            for p, ok, why in pool.map(check_fullband, todo):
-                known[p] = (ok, why)
-        with open(tsv + ".tmp", "w") as f:
-            for p in sorted(known):
-                f.write("%s\t%d\t%s\n" % (p, known[p][0], known[p][1]))
-        os.replace(tsv + ".tmp", tsv)
+    known = checked_fullband(os.path.join(cache, "fullband.tsv"),
+                             [p for p, _ in candidates], "speech")
 
     train, evaluation, rejected = [], [], []
     for p, group in candidates:
@@ -488,22 +495,8 @@ def extra_speech(cache, rejected):
     files = [f for f in audio_files(KLETTRES)
              if os.path.relpath(f, KLETTRES).split("/")[0]
              not in KLETTRES_EVAL_LANGS]
-    tsv = os.path.join(cache, "klettres.tsv")
-    known = {}
-    if os.path.exists(tsv):
-        for line in open(tsv):
-            p, ok, why = line.rstrip("\n").split("\t")
-            known[p] = (ok == "1", why)
-    todo = [p for p in files if p not in known]
-    if todo:
-        log("checking %d klettres files for content above 8 kHz" % len(todo))
-        with concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 2) as pool:
-            for p, ok, why in pool.map(check_fullband, todo):
-                known[p] = (ok, why)
-        with open(tsv + ".tmp", "w") as f:
-            for p in sorted(known):
-                f.write("%s\t%d\t%s\n" % (p, known[p][0], known[p][1]))
-        os.replace(tsv + ".tmp", tsv)
+    known = checked_fullband(os.path.join(cache, "klettres.tsv"), files,
+                             "klettres")
     full = [p for p in files if known[p][0]]
     narrow = []
     for line in rejected:
