@@ -2469,6 +2469,29 @@ config_equal (const DaeModelConfig * a, const DaeModelConfig * b)
       && !a->predictive == !b->predictive;
 }
 
+/* DAE_OK if model (what names it in the error) has the trainer's
+ * architecture and band layout, else DAE_ERROR_INCOMPATIBLE */
+static DaeStatus
+check_fits (const DaeTrainer * tr, const DaeModel * model, const char *what,
+    DaeError * error)
+{
+  const DaeModelConfig *m = &model->config;
+
+  if (!config_equal (m, &tr->mconfig))
+    return dae_set_error (error, DAE_ERROR_INCOMPATIBLE,
+        "%s has another architecture: %u Hz, window %zu, hop %zu, %zu bands "
+        "from %g to %g Hz, layers %zu/%zu/%zu/%zu, vad %d, skip %d, "
+        "predictive %d", what, m->sample_rate, m->window_samples,
+        m->hop_samples, m->n_bands, (double) m->band_min_hz,
+        (double) m->band_max_hz, m->enc_dense, m->enc_gru, m->bottleneck,
+        m->dec_gru, m->has_vad, m->gain_skip, m->predictive);
+  if (memcmp (model->band_centers, tr->model->band_centers,
+          tr->nb * sizeof (float)) != 0)
+    return dae_set_error (error, DAE_ERROR_INCOMPATIBLE,
+        "%s has another band layout (band spacing)", what);
+  return DAE_OK;
+}
+
 static DaeStatus
 read_file (const char *path, unsigned char **data_out, size_t *size_out,
     DaeError * error)
@@ -2522,6 +2545,7 @@ dae_trainer_load_checkpoint (DaeTrainer * trainer, const char *path,
   DaeTrainer *tr = trainer;
   DaeModel *models[CKPT_N_MODELS] = { NULL, NULL, NULL, NULL };
   DaeTensor *dest[CKPT_N_MODELS];
+  char label[1024];
   unsigned char *data = NULL;
   size_t size = 0;
   size_t offset = CKPT_HEADER;
@@ -2593,26 +2617,10 @@ dae_trainer_load_checkpoint (DaeTrainer * trainer, const char *path,
         get_u32 (data + 28) == DAE_RECIPE_DENOISE ? "denoise" : "anomaly");
     goto out;
   }
+  snprintf (label, sizeof (label), "checkpoint '%.1000s'", path);
   for (i = 0; i < CKPT_N_MODELS; i++) {
-    if (!config_equal (&models[i]->config, &tr->mconfig)) {
-      const DaeModelConfig *m = &models[i]->config;
-
-      status = dae_set_error (error, DAE_ERROR_INCOMPATIBLE,
-          "checkpoint '%s' has a different architecture: %u Hz, window %zu, "
-          "hop %zu, %zu bands from %g to %g Hz, layers %zu/%zu/%zu/%zu, "
-          "vad %d, skip %d, predictive %d", path, m->sample_rate,
-          m->window_samples, m->hop_samples, m->n_bands,
-          (double) m->band_min_hz, (double) m->band_max_hz, m->enc_dense,
-          m->enc_gru, m->bottleneck, m->dec_gru, m->has_vad, m->gain_skip,
-          m->predictive);
+    if ((status = check_fits (tr, models[i], label, error)) != DAE_OK)
       goto out;
-    }
-    if (memcmp (models[i]->band_centers, tr->model->band_centers,
-            tr->nb * sizeof (float)) != 0) {
-      status = dae_set_error (error, DAE_ERROR_INCOMPATIBLE,
-          "checkpoint '%s' has a different band layout (band spacing)", path);
-      goto out;
-    }
   }
 
   dest[0] = tr->tp;
@@ -2661,21 +2669,8 @@ dae_trainer_init_from_model (DaeTrainer * trainer, const DaeModel * model,
     return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
         "initial weights must be set once, before dae_trainer_prepare() "
         "and instead of a checkpoint");
-  if (!config_equal (&model->config, &tr->mconfig)) {
-    const DaeModelConfig *m = &model->config;
-
-    return dae_set_error (error, DAE_ERROR_INCOMPATIBLE,
-        "the initial model has another architecture: %u Hz, window %zu, "
-        "hop %zu, %zu bands from %g to %g Hz, layers %zu/%zu/%zu/%zu, "
-        "vad %d, skip %d, predictive %d", m->sample_rate, m->window_samples,
-        m->hop_samples, m->n_bands, (double) m->band_min_hz,
-        (double) m->band_max_hz, m->enc_dense, m->enc_gru, m->bottleneck,
-        m->dec_gru, m->has_vad, m->gain_skip, m->predictive);
-  }
-  if (memcmp (model->band_centers, tr->model->band_centers,
-          tr->nb * sizeof (float)) != 0)
-    return dae_set_error (error, DAE_ERROR_INCOMPATIBLE,
-        "the initial model has another band layout (band spacing)");
+  if (check_fits (tr, model, "the initial model", error) != DAE_OK)
+    return DAE_ERROR_INCOMPATIBLE;
 
   dae_model_list_tensors ((DaeModel *) model, src);
   copy_weights (tr->tp, src, tr->n_tensors);
