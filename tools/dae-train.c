@@ -107,6 +107,7 @@ typedef struct
   gdouble snr_max;
   gdouble filter_probability;
   gdouble reverb_probability;
+  gdouble reverb_keep_ms;
   gdouble clip_probability;
   gdouble sdr_weight;
   gdouble speed_probability;
@@ -614,6 +615,11 @@ make_option_context (Options * o)
           &o->reverb_probability,
         "Chance of synthetic reverberation on the speech, 0 to 1 "
           "(denoise; recipe default)", "P"},
+    {"reverb-keep-ms", 0, 0, G_OPTION_ARG_DOUBLE, &o->reverb_keep_ms,
+        "Milliseconds of the synthetic room's response after the direct "
+          "path that the target keeps, 0 to 600; the network learns to "
+          "remove the rest (denoise; default 20; 600 keeps all: no "
+          "dereverberation)", "MS"},
     {"clip-probability", 0, 0, G_OPTION_ARG_DOUBLE, &o->clip_probability,
         "Chance of clipping the input, 0 to 1 (recipe default)", "P"},
     {"sdr-weight", 0, 0, G_OPTION_ARG_DOUBLE, &o->sdr_weight,
@@ -710,6 +716,7 @@ options_init (Options * o)
   o->snr_max = NAN;
   o->filter_probability = NAN;
   o->reverb_probability = NAN;
+  o->reverb_keep_ms = NAN;
   o->clip_probability = NAN;
   o->sdr_weight = NAN;
   o->speed_probability = NAN;
@@ -874,6 +881,10 @@ make_train_config (const Options * o, DaeRecipe recipe, DaeTrainConfig * config)
     config->filter_probability = o->filter_probability;
   if (!isnan (o->reverb_probability))
     config->reverb_probability = o->reverb_probability;
+  if (recipe == DAE_RECIPE_ANOMALY && !isnan (o->reverb_keep_ms))
+    return usage_error ("--reverb-keep-ms belongs to the denoise recipe");
+  if (!isnan (o->reverb_keep_ms))
+    config->reverb_early_ms = o->reverb_keep_ms;
   if (!isnan (o->clip_probability))
     config->clip_probability = o->clip_probability;
   if (recipe == DAE_RECIPE_ANOMALY && !isnan (o->sdr_weight))

@@ -18,7 +18,7 @@
  * REVERB_MAX_PREDELAY_MS after the direct path, and a direct-to-reverberant
  * energy ratio uniform in [MIN, MAX] dB. */
 #define REVERB_MIN_RT60 0.15
-#define REVERB_MAX_RT60 0.6
+#define REVERB_MAX_RT60 0.6     /* DAE_REVERB_MAX_MS */
 #define REVERB_MAX_PREDELAY_MS 8.0
 #define REVERB_MIN_DRR_DB -3.0
 #define REVERB_MAX_DRR_DB 12.0
@@ -236,7 +236,7 @@ multiply_inverse (DaeReverb * reverb, fftwf_complex * spec, float *dest,
 
 void
 dae_reverb_apply (DaeReverb * reverb, DaeRng * rng, const float *x, size_t n,
-    float *wet, float *early)
+    double early_ms, float *wet, float *early)
 {
   const double rate = reverb->sample_rate;
   double rt60 = uniform_range (rng, REVERB_MIN_RT60, REVERB_MAX_RT60);
@@ -275,11 +275,9 @@ dae_reverb_apply (DaeReverb * reverb, DaeRng * rng, const float *x, size_t n,
   forward_padded (reverb, reverb->ir, len, reverb->full);
   multiply_inverse (reverb, reverb->full, wet, n);
 
-  early_len = (size_t) (DAE_REVERB_EARLY_MS * 1e-3 * rate);
+  early_len = (size_t) fmin (early_ms * 1e-3 * rate, (double) len);
   if (early_len < 1)
     early_len = 1;
-  if (early_len > len)
-    early_len = len;
   forward_padded (reverb, reverb->ir, early_len, reverb->early);
   multiply_inverse (reverb, reverb->early, early, n);
 }

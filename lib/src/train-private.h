@@ -61,14 +61,17 @@ DaeStatus       dae_reverb_new                (size_t max_samples,
 void            dae_reverb_free               (DaeReverb *reverb);
 /* Draws a random room (RT60, pre-delay, direct-to-reverberant ratio) and
  * writes the first n samples of x * ir to wet and of x * early_ir to early,
- * where early_ir is the direct path plus the first DAE_REVERB_EARLY_MS of
- * the tail (the dereverberation target).  n <= max_samples; x may not alias
- * the outputs. */
-#define DAE_REVERB_EARLY_MS 20.0
+ * where early_ir is the direct path plus the first early_ms milliseconds of
+ * the response (the dereverberation target; the whole response, so early
+ * equals wet, when early_ms reaches the room's length: at most
+ * DAE_REVERB_MAX_MS).  The random draws do not depend on early_ms.
+ * n <= max_samples; x may not alias the outputs. */
+#define DAE_REVERB_MAX_MS 600.0
 void            dae_reverb_apply              (DaeReverb *reverb,
                                                DaeRng *rng,
                                                const float *x,
                                                size_t n,
+                                               double early_ms,
                                                float *wet,
                                                float *early);
 

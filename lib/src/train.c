@@ -21,8 +21,8 @@
  * segment long) and a noise segment (any noise clip, looped if shorter);
  * with reverb_probability the speech is convolved with a synthetic room
  * (augment.c) and the *target* is the speech convolved with the direct path
- * plus the first DAE_REVERB_EARLY_MS of the response (so the network learns
- * to remove late reverberation); speech and noise each get an independent
+ * plus the first reverb_early_ms of the response (20 ms by default, so the
+ * network learns to remove late reverberation); speech and noise each get an independent
  * random colouring filter with filter_probability; the speech is scaled to
  * a level uniform in [level_min_db, level_max_db] dBFS (RMS over the
  * segment) and the noise to that level minus an SNR uniform in [snr_min_db,
@@ -364,6 +364,7 @@ dae_train_config_init (DaeTrainConfig * config, DaeRecipe recipe)
   config->speed_probability = 0.0;
   config->speed_max_factor = 1.15;
   config->generator_thread = 1;
+  config->reverb_early_ms = 20.0;
 
   if (recipe == DAE_RECIPE_ANOMALY) {
     config->max_epochs = 40;
@@ -482,6 +483,8 @@ validate_train_config (const DaeModelConfig * mc, const DaeTrainConfig * c,
           1.0));
   CHECK (check_real (error, "speed_max_factor", c->speed_max_factor, 1.0,
           DAE_SPEED_MAX_FACTOR));
+  CHECK (check_real (error, "reverb_early_ms", c->reverb_early_ms, 0.0,
+          DAE_REVERB_MAX_MS));
   if (c->generator_thread != 0 && c->generator_thread != 1)
     return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
         "generator_thread = %d: must be 0 or 1", c->generator_thread);
@@ -1017,8 +1020,8 @@ generate_raw (DaeTrainer * tr, DaeRng * rng, int valid)
       pick_segment (valid ? &sp->valid : &sp->train, rng, L, 0, gen->speech);
     }
     if (gen->reverb != NULL && dae_rng_uniform (rng) < c->reverb_probability) {
-      dae_reverb_apply (gen->reverb, rng, gen->speech, L, gen->wet,
-          gen->target);
+      dae_reverb_apply (gen->reverb, rng, gen->speech, L, c->reverb_early_ms,
+          gen->wet, gen->target);
     } else {
       memcpy (gen->wet, gen->speech, L * sizeof (float));
       memcpy (gen->target, gen->speech, L * sizeof (float));
@@ -2104,6 +2107,9 @@ build_model (DaeTrainer * trainer, int current, DaeModel ** model_out,
         "%g dBFS, colouring %g, reverberation %g, clipping %g",
         c->snr_min_db, c->snr_max_db, c->level_min_db, c->level_max_db,
         c->filter_probability, c->reverb_probability, c->clip_probability);
+    if (c->reverb_probability > 0.0 && c->reverb_early_ms != 20.0)
+      info_append (info, " (target keeps %g ms of the room)",
+          c->reverb_early_ms);
     if (c->speed_probability > 0.0)
       info_append (info, ", speed %g (factor 1/%g to %g)",
           c->speed_probability, c->speed_max_factor, c->speed_max_factor);

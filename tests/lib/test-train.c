@@ -380,6 +380,7 @@ test_config_defaults (void)
   g_assert_cmpfloat (tc.snr_max_db, >, tc.snr_min_db);
   g_assert_cmpfloat (tc.gain_weight, >, 0.0);
   g_assert_cmpfloat (tc.level_max_db, <=, 0.0);
+  g_assert_cmpfloat (tc.reverb_early_ms, ==, 20.0);
   g_assert_cmpint (dae_trainer_new (&mc, &tc, &trainer, &error), ==, DAE_OK);
   g_assert_cmpuint (dae_trainer_get_epoch (trainer), ==, 0);
   dae_trainer_free (trainer);
@@ -489,6 +490,12 @@ break_setting (DaeTrainConfig * tc, int which)
     case 26:
       tc->generator_thread = 2;
       return "generator_thread";
+    case 27:
+      tc->reverb_early_ms = -1.0;
+      return "reverb_early_ms";
+    case 28:
+      tc->reverb_early_ms = DAE_REVERB_MAX_MS + 1.0;
+      return "reverb_early_ms";
     default:
       return NULL;
   }
@@ -813,6 +820,72 @@ rms_of (const float *x, size_t n)
   for (i = 0; i < n; i++)
     sum += (double) x[i] * x[i];
   return sqrt (sum / (double) n);
+}
+
+/* a reverberated impulse: the room's response itself */
+#define REVERB_N (RATE / 2)
+#define REVERB_ZERO_TOL 1e-5f
+
+static void
+reverb_impulse (DaeReverb * reverb, double early_ms, float *wet, float *early)
+{
+  float *x = g_new0 (float, REVERB_N);
+  DaeRng rng;
+
+  x[0] = 1.0f;
+  dae_rng_seed (&rng, TEST_SEED);
+  dae_reverb_apply (reverb, &rng, x, REVERB_N, early_ms, wet, early);
+  g_free (x);
+}
+
+static void
+test_reverb_target (void)
+{
+  const size_t n_early = (size_t) (0.020 * RATE);
+  DaeReverb *reverb = NULL;
+  float *wet = g_new (float, REVERB_N);
+  float *early = g_new (float, REVERB_N);
+  float *wet2 = g_new (float, REVERB_N);
+  float *early2 = g_new (float, REVERB_N);
+  double tail = 0.0;
+  size_t i;
+
+  g_test_summary ("The dereverberation target keeps reverb_early_ms of the "
+      "room's response: 20 ms keeps the response's first 20 ms and nothing "
+      "after, the maximum keeps all of it (the target is the reverberant "
+      "speech, bit for bit), and the room drawn does not depend on it.");
+
+  g_assert_cmpint (dae_reverb_new (REVERB_N, RATE, &reverb), ==, DAE_OK);
+
+  reverb_impulse (reverb, 20.0, wet, early);
+  for (i = 0; i < n_early; i++)
+    g_assert_cmpfloat_with_epsilon (early[i], wet[i], REVERB_ZERO_TOL);
+  for (i = n_early; i < REVERB_N; i++) {
+    g_assert_cmpfloat_with_epsilon (early[i], 0.0f, REVERB_ZERO_TOL);
+    tail += (double) wet[i] * wet[i];
+  }
+  g_test_message ("response energy after 20 ms: %.3g", tail);
+  g_assert_cmpfloat (tail, >, 1e-3);
+
+  reverb_impulse (reverb, DAE_REVERB_MAX_MS, wet2, early2);
+  g_assert_cmpmem (wet2, REVERB_N * sizeof (float), wet,
+      REVERB_N * sizeof (float));
+  g_assert_cmpmem (early2, REVERB_N * sizeof (float), wet2,
+      REVERB_N * sizeof (float));
+
+  /* 0 ms: the direct path alone */
+  reverb_impulse (reverb, 0.0, wet2, early2);
+  g_assert_cmpmem (wet2, REVERB_N * sizeof (float), wet,
+      REVERB_N * sizeof (float));
+  g_assert_cmpfloat_with_epsilon (early2[0], 1.0f, REVERB_ZERO_TOL);
+  for (i = 1; i < REVERB_N; i++)
+    g_assert_cmpfloat_with_epsilon (early2[i], 0.0f, REVERB_ZERO_TOL);
+
+  dae_reverb_free (reverb);
+  g_free (wet);
+  g_free (early);
+  g_free (wet2);
+  g_free (early2);
 }
 
 static void
@@ -1782,6 +1855,7 @@ main (int argc, char **argv)
       GINT_TO_POINTER (DAE_RECIPE_DENOISE), test_determinism);
   DAE_TEST_ADD_SLOW_FUNC ("/train/determinism/speed", test_speed_determinism);
   g_test_add_func ("/train/speed/resample", test_speed_resample);
+  g_test_add_func ("/train/reverb/target", test_reverb_target);
   g_test_add_data_func ("/train/determinism/anomaly",
       GINT_TO_POINTER (DAE_RECIPE_ANOMALY), test_determinism);
   g_test_add_data_func ("/train/determinism/generator-thread/denoise",

@@ -15,7 +15,7 @@ export OPENBLAS_NUM_THREADS=1
 . "$(dirname "$0")/tap.sh"
 
 echo "TAP version 13"
-echo "1..25"
+echo "1..27"
 
 check_status "--help exits 0" 0 "$TRAIN" --help
 if grep -q -- "--steps-per-epoch" "$TMP/out" && grep -q -- "--bands" "$TMP/out"
@@ -42,6 +42,13 @@ check_status "--speed-probability with the anomaly recipe is a usage error (exit
 check_status "--speed-max 2 is a usage error (exit 2)" 2 \
   "$TRAIN" denoise --speech "$TMP" --noise "$TMP" -o "$TMP/x.dae" \
   --speed-probability 0.5 --speed-max 2
+
+check_status "--reverb-keep-ms with the anomaly recipe is a usage error (exit 2)" 2 \
+  "$TRAIN" anomaly --normal "$TMP" -o "$TMP/x.dae" --reverb-keep-ms 600
+
+check_status "--reverb-keep-ms 601 is a usage error (exit 2)" 2 \
+  "$TRAIN" denoise --speech "$TMP" --noise "$TMP" -o "$TMP/x.dae" \
+  --reverb-keep-ms 601
 
 check_status "average without model files is a usage error (exit 2)" 2 \
   "$TRAIN" average -o "$TMP/x.dae"

@@ -123,6 +123,11 @@ typedef enum
  *   fifth of a step), so a run uses one more core than the OpenBLAS
  *   threads; 0: one thread generates and trains in turn.  The batches and
  *   so the results are the same either way.
+ * @reverb_early_ms: how much of the synthetic room's response the target
+ *   keeps after the direct path, in ms, 0 to 600 (denoise, default 20):
+ *   the network learns to remove the reverberation after that; 600 keeps
+ *   all of it (denoising without dereverberation).  The rooms drawn do not
+ *   depend on it.
  *
  * Fill with dae_train_config_init(); zero is never silently a default.
  */
@@ -158,6 +163,7 @@ typedef struct
   double speed_probability;
   double speed_max_factor;
   int generator_thread;
+  double reverb_early_ms;
 } DaeTrainConfig;
 
 /**
