@@ -67,6 +67,8 @@ void            dae_reverb_free               (DaeReverb *reverb);
  * DAE_REVERB_MAX_MS).  The random draws do not depend on early_ms.
  * n <= max_samples; x may not alias the outputs. */
 #define DAE_REVERB_MAX_MS 600.0
+/* DaeTrainConfig.reverb_early_ms's default */
+#define DAE_REVERB_EARLY_MS 20.0
 void            dae_reverb_apply              (DaeReverb *reverb,
                                                DaeRng *rng,
                                                const float *x,

@@ -21,12 +21,13 @@
  * segment long) and a noise segment (any noise clip, looped if shorter);
  * with reverb_probability the speech is convolved with a synthetic room
  * (augment.c) and the *target* is the speech convolved with the direct path
- * plus the first reverb_early_ms of the response (20 ms by default, so the
- * network learns to remove late reverberation); speech and noise each get an independent
- * random colouring filter with filter_probability; the speech is scaled to
- * a level uniform in [level_min_db, level_max_db] dBFS (RMS over the
- * segment) and the noise to that level minus an SNR uniform in [snr_min_db,
- * snr_max_db]; NOISE_ONLY_PROBABILITY of the sequences have no speech and
+ * plus the first reverb_early_ms of the response (by default
+ * DAE_REVERB_EARLY_MS, so the network learns to remove late reverberation);
+ * speech and noise each get an independent random colouring filter with
+ * filter_probability; the speech is scaled to a level uniform in
+ * [level_min_db, level_max_db] dBFS (RMS over the segment) and the noise to
+ * that level minus an SNR uniform in [snr_min_db, snr_max_db];
+ * NOISE_ONLY_PROBABILITY of the sequences have no speech and
  * SPEECH_ONLY_PROBABILITY no noise; with clip_probability the mixture is
  * clipped 1 to 20 dB below its peak, and it is always clipped to [-1, 1] as
  * a converter would.  Targets per frame and band, from the band energies of
@@ -364,7 +365,7 @@ dae_train_config_init (DaeTrainConfig * config, DaeRecipe recipe)
   config->speed_probability = 0.0;
   config->speed_max_factor = 1.15;
   config->generator_thread = 1;
-  config->reverb_early_ms = 20.0;
+  config->reverb_early_ms = DAE_REVERB_EARLY_MS;
 
   if (recipe == DAE_RECIPE_ANOMALY) {
     config->max_epochs = 40;
@@ -2107,7 +2108,8 @@ build_model (DaeTrainer * trainer, int current, DaeModel ** model_out,
         "%g dBFS, colouring %g, reverberation %g, clipping %g",
         c->snr_min_db, c->snr_max_db, c->level_min_db, c->level_max_db,
         c->filter_probability, c->reverb_probability, c->clip_probability);
-    if (c->reverb_probability > 0.0 && c->reverb_early_ms != 20.0)
+    if (c->reverb_probability > 0.0
+        && c->reverb_early_ms != DAE_REVERB_EARLY_MS)
       info_append (info, " (target keeps %g ms of the room)",
           c->reverb_early_ms);
     if (c->speed_probability > 0.0)
