@@ -299,9 +299,7 @@ train () {
     say "$k: averaging $average epochs needs a second stage of at least that many (total $total, first stage at most $epochs)"
     exit 2
   fi
-  if [ "$FORCE" != 1 ] && [ "$QUICK" != 1 ] && [ -f "$done1" ] &&
-      { [ "$total" -le 0 ] || [ -f "$done2" ]; } &&
-      { [ "$total3" -le "$total" ] || [ -f "$done3" ]; } &&
+  if [ "$FORCE" != 1 ] && [ "$QUICK" != 1 ] && first_stages_done &&
       { [ "$total4" -le 0 ] || [ -f "$done4" ]; } && [ -f "$model" ]; then
     say "$model is finished (DAE_FORCE=1 retrains); skipping"
     return 0
@@ -315,8 +313,7 @@ train () {
   # the first three stages finished by a script without the fourth wrote
   # their model to models/: that is the base to fine-tune
   if [ "$total4" -gt 0 ] && [ ! -f "$base" ] && [ ! -f "$done4" ] &&
-      [ -f "$done1" ] && { [ "$total" -le 0 ] || [ -f "$done2" ]; } &&
-      { [ "$total3" -le "$total" ] || [ -f "$done3" ]; } && [ -f "$model" ]; then
+      first_stages_done && [ -f "$model" ]; then
     say "the first stages are done: fine-tuning $model (kept as $base)"
     cp "$model" "$base"
   fi
@@ -325,13 +322,25 @@ train () {
   set -- "$@" $arch $TRAIN_ARGS --steps-per-epoch "$STEPS" --batch-size "$BATCH" \
     --threads "$THREADS" --max-seconds-per-source "$MAX_SECONDS" \
     --info-text "dae default $khz kHz speech model, made by models/train-default.sh (see models/README.md)"
-  # the first stages done (by this script or an earlier one): fine-tune
-  if [ "$total4" -gt 0 ] && [ -f "$base" ] && [ -f "$done1" ] &&
-      { [ "$total" -le 0 ] || [ -f "$done2" ]; } &&
-      { [ "$total3" -le "$total" ] || [ -f "$done3" ]; }; then
+  # a stage already done (by this script or an earlier one) is skipped
+  first_stages "$@"
+  if [ "$total4" -gt 0 ]; then
     finetune "$@"
-    return 0
+  else
+    "$BUILD/tools/dae-train" --info "$model" | tee -a "$log"
   fi
+}
+
+# first_stages_done: whether the stages before the fourth are all done (run
+# inside train)
+first_stages_done () {
+  [ -f "$done1" ] && { [ "$total" -le 0 ] || [ -f "$done2" ]; } &&
+    { [ "$total3" -le "$total" ] || [ -f "$done3" ]; }
+}
+
+# first_stages ARGS...: the first three stages, each unless done, into base
+# (run inside train; ARGS: the options common to all stages)
+first_stages () {
   set -- --speech "@$CACHE/lists/speech-$k-train.txt" \
     --noise "@$CACHE/lists/noise-$k-train.txt" \
     --output "$base" --checkpoint "$checkpoint" --resume --seed "$SEED" "$@"
@@ -359,14 +368,6 @@ train () {
     average_epochs "$total3" "third" "$average" "$epoch_dir" "$base"
     touch "$done3"
   fi
-  if [ "$total4" -gt 0 ]; then
-    # drop the 11 words before the common options: --speech L --noise L
-    # --output F --checkpoint F --resume --seed N
-    shift 11
-    finetune "$@"
-    return 0
-  fi
-  "$BUILD/tools/dae-train" --info "$model" | tee -a "$log"
 }
 
 # finetune ARGS...: the fourth stage (run inside train; ARGS: the options
