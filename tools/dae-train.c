@@ -91,6 +91,7 @@ typedef struct
   gboolean no_gain_skip;
   gboolean predictive;
   gboolean no_predictive;
+  gboolean tonality;
 
   /* training */
   gint epochs;
@@ -383,10 +384,13 @@ print_info (const gchar * path)
       "closest %.1f Hz apart)\n", n_bands, n_bands > 0 ? centers[0] : 0.0,
       n_bands > 0 ? centers[n_bands - 1] : 0.0,
       n_bands > 1 ? centers[1] - centers[0] : 0.0);
-  printf ("layers:      %zu bands -> dense %zu -> GRU %zu -> bottleneck %zu "
+  printf ("layers:      %zu %s -> dense %zu -> GRU %zu -> bottleneck %zu "
       "-> GRU %zu -> gains + reconstruction (%zu each)%s\n",
-      config.n_bands, config.enc_dense, config.enc_gru, config.bottleneck,
-      config.dec_gru, config.n_bands, config.has_vad ? " + VAD" : "");
+      dae_model_get_n_features (model),
+      config.tonality ? "inputs (band energies and tonality)" : "bands",
+      config.enc_dense, config.enc_gru, config.bottleneck, config.dec_gru,
+      config.n_bands, config.has_vad ? " + VAD" : "");
+  printf ("tonality:    %s\n", config.tonality ? "yes" : "no");
   printf ("gain skip:   %s\n", config.gain_skip ? "yes" : "no");
   printf ("predictive:  %s\n", config.predictive ? "yes (each frame is "
       "predicted from the previous ones; for anomaly scoring only)" : "no");
@@ -577,6 +581,10 @@ make_option_context (Options * o)
           "reconstructing it (anomaly; the default there)", NULL},
     {"no-predictive", 0, 0, G_OPTION_ARG_NONE, &o->no_predictive,
         "Reconstruct each frame (a denoising autoencoder)", NULL},
+    {"tonality", 0, 0, G_OPTION_ARG_NONE, &o->tonality,
+        "Also give the network each band's tonality (how peaky its "
+          "spectrum is) as input (denoise only; with --init of a model "
+          "without it, the new inputs start with zero weights)", NULL},
     {NULL}
   };
   GOptionEntry train_entries[] = {
@@ -826,6 +834,10 @@ make_model_config (const Options * o, DaeRecipe recipe, const DaeModel * base,
     config->predictive = 1;
   if (o->no_predictive)
     config->predictive = 0;
+  if (o->tonality && recipe != DAE_RECIPE_DENOISE)
+    return usage_error ("--tonality belongs to the denoise recipe");
+  if (o->tonality)
+    config->tonality = 1;
 
   if (dae_model_config_validate (config, &error) != DAE_OK) {
     gchar *message = g_strdup_printf ("invalid architecture: %s",

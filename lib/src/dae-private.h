@@ -84,6 +84,14 @@ void            dae_bands_clear               (DaeBands *bands);
 void            dae_bands_energy              (const DaeBands *bands,
                                                const float *spectrum,
                                                float *energy);
+/* tonality: n_bands, each band's log10 (arithmetic mean / geometric mean)
+ * of its bins' powers under the band's weights, >= 0 (0 for a flat
+ * spectrum; 0 for a band without bins); energy: that frame's
+ * dae_bands_energy (). */
+void            dae_bands_tonality            (const DaeBands *bands,
+                                               const float *spectrum,
+                                               const float *energy,
+                                               float *tonality);
 /* band_gain: n_bands; bin_gain: n_bins (linear interpolation between band
  * centres, so gains are smooth over frequency). */
 void            dae_bands_interpolate         (const DaeBands *bands,
@@ -211,6 +219,18 @@ void            dae_features_from_energy      (const float *energy,
                                                const float *norm_std,
                                                size_t n_bands,
                                                float *features);
+/* features[b] = (tonality[b] - mean[b]) / std[b] */
+void            dae_features_from_tonality    (const float *tonality,
+                                               const float *norm_mean,
+                                               const float *norm_std,
+                                               size_t n_bands,
+                                               float *features);
+/* the network's input width for a config: n_bands, 2 n_bands with tonality */
+static inline size_t
+dae_model_config_n_features (const DaeModelConfig * config)
+{
+  return config->tonality ? 2 * config->n_bands : config->n_bands;
+}
 
 /* ------------------------------------------------------------------------ */
 /* model.c: the in-memory model                                              */

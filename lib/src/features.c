@@ -298,6 +298,37 @@ dae_bands_energy (const DaeBands * bands, const float *spectrum, float *energy)
 }
 
 void
+dae_bands_tonality (const DaeBands * bands, const float *spectrum,
+    const float *energy, float *tonality)
+{
+  const size_t n_bands = bands->n_bands;
+  const size_t n_bins = bands->n_bins;
+  size_t k;
+  size_t b;
+
+  /* first the weighted mean of log10 power per band */
+  for (b = 0; b < n_bands; b++)
+    tonality[b] = 0.0f;
+  for (k = 0; k < n_bins; k++) {
+    float lp = log10f (bin_power (spectrum, k) + DAE_LOG_EPSILON);
+    float frac = bands->frac[k];
+    size_t lo = bands->lo[k];
+
+    tonality[lo] += (1.0f - frac) * lp;
+    if (frac > 0.0f)
+      tonality[lo + 1] += frac * lp;
+  }
+  for (b = 0; b < n_bands; b++) {
+    float t = 0.0f;
+
+    if (bands->norm[b] > 0.0f)
+      t = log10f (energy[b] + DAE_LOG_EPSILON) - tonality[b] / bands->norm[b];
+    /* >= 0 by Jensen's inequality, but for rounding */
+    tonality[b] = t > 0.0f ? t : 0.0f;
+  }
+}
+
+void
 dae_bands_interpolate (const DaeBands * bands, const float *band_gain,
     float *bin_gain)
 {
@@ -324,4 +355,14 @@ dae_features_from_energy (const float *energy, const float *norm_mean,
   for (b = 0; b < n_bands; b++)
     features[b] = (log10f (energy[b] + DAE_LOG_EPSILON) - norm_mean[b])
         / norm_std[b];
+}
+
+void
+dae_features_from_tonality (const float *tonality, const float *norm_mean,
+    const float *norm_std, size_t n_bands, float *features)
+{
+  size_t b;
+
+  for (b = 0; b < n_bands; b++)
+    features[b] = (tonality[b] - norm_mean[b]) / norm_std[b];
 }

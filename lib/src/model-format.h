@@ -1,4 +1,4 @@
-/* libdae — the on-disk model format (.dae), version 1.1
+/* libdae — the on-disk model format (.dae), version 1.2
  * Copyright (C) 2026 The dae authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
@@ -19,8 +19,8 @@
  *
  *     0  u8[8]  magic "DAEMODL\0"
  *     8  u16    major version (1; other majors are refused)
- *    10  u16    minor version (1; files of minor 0 and of higher minors
- *               of major 1 are read)
+ *    10  u16    minor version (2; files of minors 0 and 1 and of higher
+ *               minors of major 1 are read)
  *    12  u32    header size (128)
  *    16  u64    total file size in bytes
  *    24  u32    CRC-32 (IEEE 802.3, as zlib's crc32) of the whole file with
@@ -57,8 +57,10 @@
  *
  *   "bands.centers"  f32 [n_bands]   band centres in Hz, strictly increasing,
  *                                    >= 0 and below sample_rate / 2
- *   "norm.mean"      f32 [n_bands]   mean of log10 band energy
- *   "norm.std"       f32 [n_bands]   its standard deviation, > 0
+ *   "norm.mean"      f32 [n_bands]   mean of log10 band energy (since 1.2
+ *                                    with DAE_FORMAT_FLAG_TONALITY: f32
+ *                                    [2 n_bands], then of band tonality)
+ *   "norm.std"       f32 [n_bands]   its standard deviation, > 0 (the same)
  *   "info"           utf8 [n_bytes]  free text, no NUL, < DAE_MODEL_INFO_MAX
  *                                    bytes (optional: "" when absent)
  *   then every tensor of dae_model_list_tensors() as f32 [rows, cols]
@@ -79,7 +81,7 @@
 #define DAE_FORMAT_MAGIC                "DAEMODL"       /* + NUL = 8 bytes */
 #define DAE_FORMAT_MAGIC_SIZE           8
 #define DAE_FORMAT_VERSION_MAJOR        1
-#define DAE_FORMAT_VERSION_MINOR        1
+#define DAE_FORMAT_VERSION_MINOR        2
 
 #define DAE_FORMAT_HEADER_SIZE          128
 #define DAE_FORMAT_RECORD_SIZE          64
@@ -133,7 +135,12 @@
  * are not all 1); it is required with the flag and refused without it, and
  * 1.0 readers refuse the file rather than score it on another scale */
 #define DAE_FORMAT_FLAG_ERROR_SCALE     (1u << 3)
-#define DAE_FORMAT_FLAGS_KNOWN          (DAE_FORMAT_FLAG_HAS_VAD | DAE_FORMAT_FLAG_GAIN_SKIP | DAE_FORMAT_FLAG_PREDICTIVE | DAE_FORMAT_FLAG_ERROR_SCALE)
+/* since 1.2: the network also sees band tonality (DaeModelConfig.tonality):
+ * "norm.mean" and "norm.std" hold 2 n_bands values (band energies, then
+ * tonality) and the input layers are that much wider; 1.1 readers refuse
+ * the file */
+#define DAE_FORMAT_FLAG_TONALITY        (1u << 4)
+#define DAE_FORMAT_FLAGS_KNOWN          (DAE_FORMAT_FLAG_HAS_VAD | DAE_FORMAT_FLAG_GAIN_SKIP | DAE_FORMAT_FLAG_PREDICTIVE | DAE_FORMAT_FLAG_ERROR_SCALE | DAE_FORMAT_FLAG_TONALITY)
 
 #define DAE_FORMAT_NAME_BAND_CENTERS    "bands.centers"
 #define DAE_FORMAT_NAME_NORM_MEAN       "norm.mean"

@@ -239,9 +239,9 @@ record_specs (const DaeModelConfig * config, int with_scale,
   set_spec (&specs[0], DAE_FORMAT_NAME_BAND_CENTERS, DAE_FORMAT_DTYPE_F32, 1,
       config->n_bands, 0, 1);
   set_spec (&specs[1], DAE_FORMAT_NAME_NORM_MEAN, DAE_FORMAT_DTYPE_F32, 1,
-      config->n_bands, 0, 1);
+      dae_model_config_n_features (config), 0, 1);
   set_spec (&specs[2], DAE_FORMAT_NAME_NORM_STD, DAE_FORMAT_DTYPE_F32, 1,
-      config->n_bands, 0, 1);
+      dae_model_config_n_features (config), 0, 1);
   /* shape[0] of info is its length, filled in by reader / writer */
   set_spec (&specs[3], DAE_FORMAT_NAME_INFO, DAE_FORMAT_DTYPE_UTF8, 1, 0, 0, 0);
   for (i = 0; i < n_tensors; i++)
@@ -434,6 +434,7 @@ dae_model_load_memory (const void *data, size_t size, DaeModel ** model_out,
   config.has_vad = (flags & DAE_FORMAT_FLAG_HAS_VAD) ? 1 : 0;
   config.gain_skip = (flags & DAE_FORMAT_FLAG_GAIN_SKIP) ? 1 : 0;
   config.predictive = (flags & DAE_FORMAT_FLAG_PREDICTIVE) ? 1 : 0;
+  config.tonality = (flags & DAE_FORMAT_FLAG_TONALITY) ? 1 : 0;
   /* the band range is not in the header: the stored centres define it
    * (set from them in step 5); a valid range for this rate until then */
   config.band_min_hz = 0.0f;
@@ -566,8 +567,10 @@ dae_model_load_memory (const void *data, size_t size, DaeModel ** model_out,
     size_t n_tensors = dae_model_list_tensors (model, dest);
 
     read_floats (bytes + specs[0].offset, config.n_bands, model->band_centers);
-    read_floats (bytes + specs[1].offset, config.n_bands, model->norm_mean);
-    read_floats (bytes + specs[2].offset, config.n_bands, model->norm_std);
+    read_floats (bytes + specs[1].offset, dae_model_config_n_features (&config),
+        model->norm_mean);
+    read_floats (bytes + specs[2].offset, dae_model_config_n_features (&config),
+        model->norm_std);
     if (specs[3].found != 0) {
       memcpy (model->info, bytes + specs[3].offset, specs[3].shape[0]);
       model->info[specs[3].shape[0]] = '\0';
@@ -793,6 +796,8 @@ dae_model_save_memory (const DaeModel * model, void **data_out,
     flags |= DAE_FORMAT_FLAG_GAIN_SKIP;
   if (config->predictive)
     flags |= DAE_FORMAT_FLAG_PREDICTIVE;
+  if (config->tonality)
+    flags |= DAE_FORMAT_FLAG_TONALITY;
 
   memcpy (buf + DAE_FORMAT_OFF_MAGIC, DAE_FORMAT_MAGIC, DAE_FORMAT_MAGIC_SIZE);
   put_u16 (buf + DAE_FORMAT_OFF_MAJOR, DAE_FORMAT_VERSION_MAJOR);

@@ -56,6 +56,7 @@ dae_model_config_init (DaeModelConfig * config, unsigned sample_rate)
   config->has_vad = 0;
   config->gain_skip = 1;
   config->predictive = 0;
+  config->tonality = 0;
 }
 
 static DaeStatus
@@ -158,9 +159,10 @@ set_gru (DaeGru * layer, size_t n_in, size_t n_hidden)
 static void
 net_layout (const DaeModelConfig * config, DaeNet * net)
 {
-  size_t gain_in = config->dec_gru + (config->gain_skip ? config->n_bands : 0);
+  size_t n_features = dae_model_config_n_features (config);
+  size_t gain_in = config->dec_gru + (config->gain_skip ? n_features : 0);
 
-  set_dense (&net->enc_dense, config->n_bands, config->enc_dense, DAE_ACT_TANH);
+  set_dense (&net->enc_dense, n_features, config->enc_dense, DAE_ACT_TANH);
   set_gru (&net->enc_gru, config->enc_dense, config->enc_gru);
   set_dense (&net->bottleneck, config->enc_gru, config->bottleneck,
       DAE_ACT_TANH);
@@ -280,7 +282,8 @@ dae_model_alloc (const DaeModelConfig * config, DaeModel ** model_out,
   /* Sizes are bounded by the validated config (at most a few million
    * floats), so none of the sums below can overflow. */
   n_tensors = dae_model_config_tensor_shapes (config, tensors);
-  n_floats = 4 * round_up_floats (config->n_bands);
+  n_floats = 2 * round_up_floats (config->n_bands)
+      + 2 * round_up_floats (dae_model_config_n_features (config));
   for (i = 0; i < n_tensors; i++) {
     n_params += tensors[i].rows * tensors[i].cols;
     n_floats += round_up_floats (tensors[i].rows * tensors[i].cols);
@@ -302,19 +305,20 @@ dae_model_alloc (const DaeModelConfig * config, DaeModel ** model_out,
   model->config.has_vad = config->has_vad ? 1 : 0;
   model->config.gain_skip = config->gain_skip ? 1 : 0;
   model->config.predictive = config->predictive ? 1 : 0;
+  model->config.tonality = config->tonality ? 1 : 0;
   model->anomaly_threshold = -1.0f;
   model->info[0] = '\0';
   model->n_params = n_params;
 
   cursor = model->storage;
   model->band_centers = take (&cursor, config->n_bands);
-  model->norm_mean = take (&cursor, config->n_bands);
-  model->norm_std = take (&cursor, config->n_bands);
+  model->norm_mean = take (&cursor, dae_model_config_n_features (config));
+  model->norm_std = take (&cursor, dae_model_config_n_features (config));
   model->error_scale = take (&cursor, config->n_bands);
-  for (i = 0; i < config->n_bands; i++) {
+  for (i = 0; i < dae_model_config_n_features (config); i++)
     model->norm_std[i] = 1.0f;
+  for (i = 0; i < config->n_bands; i++)
     model->error_scale[i] = 1.0f;
-  }
 
   net_layout (&model->config, &model->net);
   {
@@ -422,6 +426,12 @@ size_t
 dae_model_get_n_bands (const DaeModel * model)
 {
   return model != NULL ? model->config.n_bands : 0;
+}
+
+size_t
+dae_model_get_n_features (const DaeModel * model)
+{
+  return model != NULL ? dae_model_config_n_features (&model->config) : 0;
 }
 
 const float *
@@ -558,10 +568,10 @@ dae_model_check_values (const DaeModel * model, DaeStatus status,
           "(%g Hz after %g Hz)", i, (double) c,
           (double) model->band_centers[i - 1]);
   }
-  if (check_finite ("norm.mean", model->norm_mean, n_bands, status,
-          error) != DAE_OK)
+  if (check_finite ("norm.mean", model->norm_mean,
+          dae_model_config_n_features (config), status, error) != DAE_OK)
     return status;
-  for (i = 0; i < n_bands; i++) {
+  for (i = 0; i < dae_model_config_n_features (config); i++) {
     if (!isfinite (model->norm_std[i]) || !(model->norm_std[i] > 0.0f))
       return dae_set_error (error, status,
           "record 'norm.std': element %zu = %g, must be finite and > 0", i,

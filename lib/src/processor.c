@@ -40,6 +40,7 @@ struct DaeProcessor
   size_t latency;
   size_t n_bins;
   size_t n_bands;
+  size_t n_features;            /* network input width (dae_model_get_n_features) */
   int has_vad;
   int predictive;               /* the net sees the previous frame */
 
@@ -53,8 +54,9 @@ struct DaeProcessor
   float *spectrum;              /* 2 * n_bins */
   float *bin_gains;             /* n_bins */
   float *energy;                /* n_bands */
-  float *features;              /* n_bands */
-  float *prev_features;         /* n_bands: predictive models' net input */
+  float *features;              /* n_features */
+  float *prev_features;         /* n_features: predictive models' net input */
+  float *tonality;              /* n_bands (models with band tonality) */
   float *gains;                 /* n_bands: the network's proposal */
   float *applied;               /* n_bands: after the limit */
   float *recon;                 /* n_bands */
@@ -124,6 +126,7 @@ dae_processor_new (DaeModel * model, DaeProcessor ** proc_out)
   proc->latency = config->window_samples - config->hop_samples;
   proc->n_bins = config->window_samples / 2 + 1;
   proc->n_bands = config->n_bands;
+  proc->n_features = dae_model_config_n_features (config);
   proc->has_vad = model->net.vad.n_out > 0;
   proc->predictive = config->predictive;
   proc->min_gain = 0.0f;
@@ -149,7 +152,8 @@ dae_processor_new (DaeModel * model, DaeProcessor ** proc_out)
    * slower than the float products */
   proc->use_qnet = dae_qkernel_best () != dae_qkernel_generic ();
 
-  total = 3 * proc->hop + 3 * proc->n_bins + 7 * proc->n_bands + proc->latency;
+  total = 3 * proc->hop + 3 * proc->n_bins + 6 * proc->n_bands
+      + 2 * proc->n_features + proc->latency;
   proc->block = dae_calloc (total, sizeof (float));
   if (proc->block == NULL) {
     status = DAE_ERROR_NO_MEMORY;
@@ -169,8 +173,10 @@ dae_processor_new (DaeModel * model, DaeProcessor ** proc_out)
   proc->energy = p;
   p += proc->n_bands;
   proc->features = p;
-  p += proc->n_bands;
+  p += proc->n_features;
   proc->prev_features = p;
+  p += proc->n_features;
+  proc->tonality = p;
   p += proc->n_bands;
   proc->gains = p;
   p += proc->n_bands;
@@ -224,10 +230,10 @@ dae_processor_reset (DaeProcessor * proc)
     proc->gains[b] = 1.0f;
     proc->applied[b] = 1.0f;
     proc->errors[b] = 0.0f;
-    /* the normalised features' mean: what a predictive model sees before
-     * the first frame */
-    proc->prev_features[b] = 0.0f;
   }
+  /* the normalised features' mean: what a predictive model sees before
+   * the first frame */
+  memset (proc->prev_features, 0, proc->n_features * sizeof (float));
 }
 
 DaeModel *
@@ -386,6 +392,14 @@ dae_processor_analyze (DaeProcessor * proc, const float *in,
   dae_bands_energy (&proc->bands, proc->spectrum, proc->energy);
   dae_features_from_energy (proc->energy, proc->model->norm_mean,
       proc->model->norm_std, proc->n_bands, proc->features);
+  if (proc->n_features > proc->n_bands) {
+    dae_bands_tonality (&proc->bands, proc->spectrum, proc->energy,
+        proc->tonality);
+    dae_features_from_tonality (proc->tonality,
+        proc->model->norm_mean + proc->n_bands,
+        proc->model->norm_std + proc->n_bands, proc->n_bands,
+        proc->features + proc->n_bands);
+  }
   dae_net_step (&proc->model->net, proc->use_qnet ? &proc->qnet : NULL,
       &proc->net_state,
       proc->predictive ? proc->prev_features : proc->features, proc->gains,
@@ -399,7 +413,7 @@ dae_processor_analyze (DaeProcessor * proc, const float *in,
   }
   if (proc->predictive)
     memcpy (proc->prev_features, proc->features,
-        proc->n_bands * sizeof (float));
+        proc->n_features * sizeof (float));
   if (proc->has_vad)
     proc->vad = isfinite (vad) ? fminf (fmaxf (vad, 0.0f), 1.0f) : 0.0f;
 

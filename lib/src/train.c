@@ -205,6 +205,7 @@ typedef struct
   float *spectrum;              /* 2 * n_bins */
   float *e_mix;                 /* T * n_bands */
   float *e_clean;               /* T * n_bands */
+  float *t_mix;                 /* T * n_bands: input tonality, if used */
   int noise_only;
   DaeStft *stft;
   DaeReverb *reverb;
@@ -270,6 +271,7 @@ struct DaeTrainer
   size_t L_speech;              /* speech samples a training sequence reads:
                                  * L, more with speed perturbation */
   size_t nb;
+  size_t nf;                    /* network input width: nb, 2 nb with tonality */
   size_t n_bins;
   float silence;                /* band energy floor */
 
@@ -298,6 +300,8 @@ struct DaeTrainer
 
   int use_gain;
   int use_recon;
+  int tonality_added;           /* initial model without tonality: its
+                                 * normalisation is computed in prepare */
   int use_vad;
 
   /* state (checkpointed) */
@@ -517,6 +521,10 @@ validate_train_config (const DaeModelConfig * mc, const DaeTrainConfig * c,
     if (!(c->recon_weight > 0.0))
       return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
           "recon_weight must be > 0 for the anomaly recipe");
+    if (mc->tonality)
+      return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
+          "band tonality is an input for denoising models (the anomaly "
+          "recipe reconstructs its input, the band energies)");
   } else if (mc->predictive) {
     return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
         "a predictive model cannot denoise: it is for the anomaly recipe");
@@ -608,6 +616,7 @@ dae_trainer_new (const DaeModelConfig * model_config,
   tr->mconfig.has_vad = model_config->has_vad ? 1 : 0;
   tr->mconfig.gain_skip = model_config->gain_skip ? 1 : 0;
   tr->mconfig.predictive = model_config->predictive ? 1 : 0;
+  tr->mconfig.tonality = model_config->tonality ? 1 : 0;
   tr->config = *config;
   tr->T = config->sequence_frames;
   tr->warm = model_config->window_samples / model_config->hop_samples - 1
@@ -617,6 +626,7 @@ dae_trainer_new (const DaeModelConfig * model_config,
   if (config->recipe == DAE_RECIPE_DENOISE && config->speed_probability > 0.0)
     tr->L_speech = dae_speed_input_length (tr->L, config->speed_max_factor);
   tr->nb = model_config->n_bands;
+  tr->nf = dae_model_config_n_features (&tr->mconfig);
   tr->n_bins = model_config->window_samples / 2 + 1;
   /* band energy is the mean bin power; white noise of variance s^2 gives
    * s^2 * sum (window^2) = s^2 * N / 2 with the sqrt-Hann window */
@@ -923,9 +933,11 @@ uniform_range (DaeRng * rng, double lo, double hi)
   return (float) (lo + (hi - lo) * (double) dae_rng_uniform (rng));
 }
 
-/* energies of frames warm .. warm + T - 1 of audio (L samples) */
+/* energies of frames warm .. warm + T - 1 of audio (L samples), and their
+ * tonality if tonality is not NULL */
 static void
-segment_energies (DaeTrainer * tr, const float *audio, float *energy)
+segment_energies (DaeTrainer * tr, const float *audio, float *energy,
+    float *tonality)
 {
   Gen *gen = &tr->gen;
   const size_t hop = tr->mconfig.hop_samples;
@@ -934,9 +946,14 @@ segment_energies (DaeTrainer * tr, const float *audio, float *energy)
   dae_stft_reset (gen->stft);
   for (h = 0; h < tr->warm + tr->T; h++) {
     dae_stft_analyze (gen->stft, audio + h * hop, gen->spectrum);
-    if (h >= tr->warm)
-      dae_bands_energy (&tr->bands, gen->spectrum,
-          energy + (h - tr->warm) * tr->nb);
+    if (h >= tr->warm) {
+      float *e = energy + (h - tr->warm) * tr->nb;
+
+      dae_bands_energy (&tr->bands, gen->spectrum, e);
+      if (tonality != NULL)
+        dae_bands_tonality (&tr->bands, gen->spectrum, e,
+            tonality + (h - tr->warm) * tr->nb);
+    }
   }
 }
 
@@ -987,7 +1004,7 @@ generate_raw (DaeTrainer * tr, DaeRng * rng, int valid)
     maybe_colour (tr, rng, gen->mix, NULL);
     maybe_clip (tr, rng, gen->mix);
     gen->noise_only = 0;
-    segment_energies (tr, gen->mix, gen->e_mix);
+    segment_energies (tr, gen->mix, gen->e_mix, NULL);
     memcpy (gen->e_clean, gen->e_mix, tr->T * tr->nb * sizeof (float));
     return;
   } else {
@@ -1053,8 +1070,9 @@ generate_raw (DaeTrainer * tr, DaeRng * rng, int valid)
     maybe_clip (tr, rng, gen->mix);
     dae_signal_clip (gen->mix, L, 1.0f);
 
-    segment_energies (tr, gen->mix, gen->e_mix);
-    segment_energies (tr, gen->target, gen->e_clean);
+    segment_energies (tr, gen->mix, gen->e_mix,
+        tr->nf > tr->nb ? gen->t_mix : NULL);
+    segment_energies (tr, gen->target, gen->e_clean, NULL);
   }
 }
 
@@ -1065,10 +1083,11 @@ finish_sequence (DaeTrainer * tr, DaeRng * rng, SeqSet * set, size_t s)
   const DaeTrainConfig *c = &tr->config;
   const Gen *gen = &tr->gen;
   const size_t nb = tr->nb;
+  const size_t nf = tr->nf;
   const size_t T = tr->T;
   const float *mean = tr->model->norm_mean;
   const float *std = tr->model->norm_std;
-  float *x = set->x + s * T * nb;
+  float *x = set->x + s * T * nf;
   float *tg = set->tg + s * T * nb;
   float *mask = set->mask + s * T * nb;
   float *trc = set->tr + s * T * nb;
@@ -1110,8 +1129,11 @@ finish_sequence (DaeTrainer * tr, DaeRng * rng, SeqSet * set, size_t s)
       const float *ec = gen->e_clean + t * nb;
       double frame = 0.0;
 
-      dae_features_from_energy (en, mean, std, nb, x + t * nb);
-      memcpy (trc + t * nb, x + t * nb, nb * sizeof (float));
+      dae_features_from_energy (en, mean, std, nb, x + t * nf);
+      if (nf > nb)
+        dae_features_from_tonality (gen->t_mix + t * nb, mean + nb, std + nb,
+            nb, x + t * nf + nb);
+      memcpy (trc + t * nb, x + t * nf, nb * sizeof (float));
       for (b = 0; b < nb; b++) {
         float g = 1.0f;
         float m = 1.0f;
@@ -1173,6 +1195,7 @@ gather_time_major (DaeTrainer * tr, const SeqSet * set, size_t first,
   Work *w = &tr->work;
   const size_t T = tr->T;
   const size_t nb = tr->nb;
+  const size_t nf = tr->nf;
   const size_t row = nb * sizeof (float);
   size_t s;
   size_t t;
@@ -1182,7 +1205,7 @@ gather_time_major (DaeTrainer * tr, const SeqSet * set, size_t first,
       size_t src = (first + s) * T + t;
       size_t dst = t * n_seq + s;
 
-      memcpy (w->x + dst * nb, set->x + src * nb, row);
+      memcpy (w->x + dst * nf, set->x + src * nf, nf * sizeof (float));
       memcpy (w->tg + dst * nb, set->tg + src * nb, row);
       memcpy (w->mask + dst * nb, set->mask + src * nb, row);
       memcpy (w->tr + dst * nb, set->tr + src * nb, row);
@@ -1282,7 +1305,7 @@ forward_backward (DaeTrainer * tr, const SeqSet * set, size_t first,
     if (skip) {
       for (r = 0; r < R; r++) {
         memcpy (w->gin + r * GI, w->h2 + r * H2, H2 * sizeof (float));
-        memcpy (w->gin + r * GI + H2, x + r * nb, nb * sizeof (float));
+        memcpy (w->gin + r * GI + H2, x + r * tr->nf, tr->nf * sizeof (float));
       }
       gain_in = w->gin;
     }
@@ -1448,7 +1471,7 @@ copy_weights (DaeTensor * dest, const DaeTensor * src, size_t n_tensors)
 static void
 copy_norm (DaeModel * dest, const DaeModel * src)
 {
-  size_t n = src->config.n_bands;
+  size_t n = dae_model_config_n_features (&src->config);
 
   memcpy (dest->norm_mean, src->norm_mean, n * sizeof (float));
   memcpy (dest->norm_std, src->norm_std, n * sizeof (float));
@@ -1458,16 +1481,16 @@ copy_norm (DaeModel * dest, const DaeModel * src)
 /* Prepare                                                                   */
 
 static DaeStatus
-seqset_alloc (SeqSet * set, size_t rows, size_t nb)
+seqset_alloc (SeqSet * set, size_t rows, size_t nb, size_t nf)
 {
   float *p;
 
-  set->block = dae_calloc (rows * (6 * nb + 1), sizeof (float));
+  set->block = dae_calloc (rows * (5 * nb + nf + 1), sizeof (float));
   if (set->block == NULL)
     return DAE_ERROR_NO_MEMORY;
   p = set->block;
   set->x = p;
-  p += rows * nb;
+  p += rows * nf;
   set->tg = p;
   p += rows * nb;
   set->mask = p;
@@ -1496,7 +1519,7 @@ work_alloc (DaeTrainer * tr)
   const size_t GI = net->gain.n_in;
   const size_t Hmax = H1 > H2 ? H1 : H2;
   const size_t B = tr->config.batch_size;
-  size_t per_row = 6 * nb + 1 + E + H1 + 4 * H1 + K + H2 + 4 * H2 + GI
+  size_t per_row = 5 * nb + tr->nf + 1 + E + H1 + 4 * H1 + K + H2 + 4 * H2 + GI
       + 3 * nb + 1 + 3 * nb + 1 + GI + H2 + H2 + K + H1 + E + 4 * Hmax;
   float *p;
 
@@ -1505,7 +1528,7 @@ work_alloc (DaeTrainer * tr)
     return DAE_ERROR_NO_MEMORY;
   p = w->block;
 #define TAKE(field, n) do { w->field = p; p += (n); } while (0)
-  TAKE (x, R * nb);
+  TAKE (x, R * tr->nf);
   TAKE (tg, R * nb);
   TAKE (mask, R * nb);
   TAKE (tr, R * nb);
@@ -1546,7 +1569,7 @@ gen_alloc (DaeTrainer * tr)
   DaeStatus status;
   float *p;
 
-  gen->block = dae_calloc (5 * L + 2 * tr->n_bins + 2 * TB, sizeof (float));
+  gen->block = dae_calloc (5 * L + 2 * tr->n_bins + 3 * TB, sizeof (float));
   if (gen->block == NULL)
     return DAE_ERROR_NO_MEMORY;
   p = gen->block;
@@ -1565,6 +1588,8 @@ gen_alloc (DaeTrainer * tr)
   gen->e_mix = p;
   p += TB;
   gen->e_clean = p;
+  p += TB;
+  gen->t_mix = p;
 
   status = dae_stft_new (tr->mconfig.window_samples, tr->mconfig.hop_samples,
       &gen->stft);
@@ -1585,12 +1610,15 @@ gen_alloc (DaeTrainer * tr)
   return DAE_OK;
 }
 
+/* The feature normalisation (mean and standard deviation of each input)
+ * from NORM_SEQUENCES training mixtures; features from index first on (0:
+ * all; nb: the tonality only, for a model that gains it in fine-tuning). */
 static void
-compute_norm (DaeTrainer * tr)
+compute_norm (DaeTrainer * tr, size_t first)
 {
   const size_t nb = tr->nb;
-  double sum[DAE_MAX_BANDS];
-  double sum2[DAE_MAX_BANDS];
+  double sum[2 * DAE_MAX_BANDS];
+  double sum2[2 * DAE_MAX_BANDS];
   double count = 0.0;
   DaeRng rng;
   size_t n;
@@ -1603,8 +1631,9 @@ compute_norm (DaeTrainer * tr)
   for (n = 0; n < NORM_SEQUENCES; n++) {
     generate_raw (tr, &rng, 0);
     for (t = 0; t < tr->T; t++) {
-      for (b = 0; b < nb; b++) {
-        double v = log10f (tr->gen.e_mix[t * nb + b] + DAE_LOG_EPSILON);
+      for (b = 0; b < tr->nf; b++) {
+        double v = b < nb ? log10f (tr->gen.e_mix[t * nb + b] + DAE_LOG_EPSILON)
+            : tr->gen.t_mix[t * nb + b - nb];
 
         sum[b] += v;
         sum2[b] += v * v;
@@ -1612,7 +1641,7 @@ compute_norm (DaeTrainer * tr)
       count += 1.0;
     }
   }
-  for (b = 0; b < nb; b++) {
+  for (b = first; b < tr->nf; b++) {
     double mean = sum[b] / count;
     double var = sum2[b] / count - mean * mean;
     float std = (float) sqrt (var > 0.0 ? var : 0.0);
@@ -1681,19 +1710,23 @@ dae_trainer_prepare (DaeTrainer * trainer, DaeError * error)
     return dae_set_error (error, status, "cannot allocate the generator");
   tr->n_valid = tr->config.validation_sequences;
   if ((status = seqset_alloc (&tr->batch, tr->config.batch_size * tr->T,
-              tr->nb)) != DAE_OK
+              tr->nb, tr->nf)) != DAE_OK
       || (tr->config.generator_thread
           && (status = seqset_alloc (&tr->next_batch,
-                  tr->config.batch_size * tr->T, tr->nb)) != DAE_OK)
+                  tr->config.batch_size * tr->T, tr->nb, tr->nf)) != DAE_OK)
       || (status = seqset_alloc (&tr->valid, tr->n_valid * tr->T,
-              tr->nb)) != DAE_OK || (status = work_alloc (tr)) != DAE_OK)
+              tr->nb, tr->nf)) != DAE_OK
+      || (status = work_alloc (tr)) != DAE_OK)
     return dae_set_error (error, status,
         "out of memory allocating training buffers");
 
   if (!tr->loaded) {
     dae_model_init_random (tr->model, tr->config.seed);
-    compute_norm (tr);
+    compute_norm (tr, 0);
     copy_weights (tr->tb, tr->tp, tr->n_tensors);
+    copy_norm (tr->best, tr->model);
+  } else if (tr->tonality_added) {
+    compute_norm (tr, tr->nb);
     copy_norm (tr->best, tr->model);
   }
 
@@ -2223,8 +2256,10 @@ dae_model_average (DaeModel * const *models, size_t n_models,
       return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
           "model %zu has another architecture or band layout than model 1",
           i + 1);
-    if (memcmp (m->norm_mean, first->norm_mean, nb * sizeof (float)) != 0
-        || memcmp (m->norm_std, first->norm_std, nb * sizeof (float)) != 0)
+    if (memcmp (m->norm_mean, first->norm_mean,
+            dae_model_config_n_features (&m->config) * sizeof (float)) != 0
+        || memcmp (m->norm_std, first->norm_std,
+            dae_model_config_n_features (&m->config) * sizeof (float)) != 0)
       return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
           "model %zu has another feature normalisation than model 1 (not "
           "from the same training run)", i + 1);
@@ -2474,7 +2509,7 @@ config_equal (const DaeModelConfig * a, const DaeModelConfig * b)
       && a->enc_dense == b->enc_dense && a->enc_gru == b->enc_gru
       && a->bottleneck == b->bottleneck && a->dec_gru == b->dec_gru
       && !a->has_vad == !b->has_vad && !a->gain_skip == !b->gain_skip
-      && !a->predictive == !b->predictive;
+      && !a->predictive == !b->predictive && !a->tonality == !b->tonality;
 }
 
 /* DAE_OK if model (what names it in the error) has the trainer's
@@ -2489,10 +2524,10 @@ check_fits (const DaeTrainer * tr, const DaeModel * model, const char *what,
     return dae_set_error (error, DAE_ERROR_INCOMPATIBLE,
         "%s has another architecture: %u Hz, window %zu, hop %zu, %zu bands "
         "from %g to %g Hz, layers %zu/%zu/%zu/%zu, vad %d, skip %d, "
-        "predictive %d", what, m->sample_rate, m->window_samples,
+        "predictive %d, tonality %d", what, m->sample_rate, m->window_samples,
         m->hop_samples, m->n_bands, (double) m->band_min_hz,
         (double) m->band_max_hz, m->enc_dense, m->enc_gru, m->bottleneck,
-        m->dec_gru, m->has_vad, m->gain_skip, m->predictive);
+        m->dec_gru, m->has_vad, m->gain_skip, m->predictive, m->tonality);
   if (memcmp (model->band_centers, tr->model->band_centers,
           tr->nb * sizeof (float)) != 0)
     return dae_set_error (error, DAE_ERROR_INCOMPATIBLE,
@@ -2669,6 +2704,8 @@ dae_trainer_init_from_model (DaeTrainer * trainer, const DaeModel * model,
 {
   DaeTensor src[DAE_MAX_TENSORS];
   DaeTrainer *tr = trainer;
+  DaeModelConfig mc;
+  int added;
 
   if (tr == NULL || model == NULL)
     return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
@@ -2677,6 +2714,36 @@ dae_trainer_init_from_model (DaeTrainer * trainer, const DaeModel * model,
     return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
         "initial weights must be set once, before dae_trainer_prepare() "
         "and instead of a checkpoint");
+  mc = model->config;
+  /* a model without tonality can start a model with it: the extra inputs
+   * get zero weights, so the network computes what the model did */
+  added = tr->mconfig.tonality && !mc.tonality;
+  mc.tonality = tr->mconfig.tonality;
+  if (added && config_equal (&mc, &tr->mconfig)
+      && memcmp (model->band_centers, tr->model->band_centers,
+          tr->nb * sizeof (float)) == 0) {
+    size_t k;
+    size_t r;
+
+    dae_model_list_tensors ((DaeModel *) model, src);
+    for (k = 0; k < tr->n_tensors; k++) {
+      const size_t cols = tr->tp[k].cols;
+      const size_t old_cols = src[k].cols;
+
+      for (r = 0; r < tr->tp[k].rows; r++) {
+        float *dest = tr->tp[k].data + r * cols;
+
+        memcpy (dest, src[k].data + r * old_cols, old_cols * sizeof (float));
+        memset (dest + old_cols, 0, (cols - old_cols) * sizeof (float));
+      }
+    }
+    copy_weights (tr->tb, tr->tp, tr->n_tensors);
+    memcpy (tr->model->norm_mean, model->norm_mean, tr->nb * sizeof (float));
+    memcpy (tr->model->norm_std, model->norm_std, tr->nb * sizeof (float));
+    tr->tonality_added = 1;
+    tr->loaded = 1;
+    return DAE_OK;
+  }
   if (check_fits (tr, model, "the initial model", error) != DAE_OK)
     return DAE_ERROR_INCOMPATIBLE;
 

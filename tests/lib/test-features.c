@@ -643,6 +643,143 @@ test_interpolate_continuous (gconstpointer data)
 /* ------------------------------------------------------------------------ */
 
 static void
+test_bands_tonality (void)
+{
+  const size_t n_bands = 48;
+  float centers[48];
+  float energy[48];
+  float tonality[48];
+  double log_sum[48];
+  DaeBands bands;
+  GRand *rand = g_rand_new_with_seed (7);
+  float *spectrum;
+  size_t peak_band = 40;
+  size_t k;
+  size_t b;
+
+  g_test_summary ("Band tonality is log10 of the arithmetic over the "
+      "geometric mean of the band's bin powers under the band's weights: 0 "
+      "for a flat spectrum and for bands without bins, the formula (in "
+      "double) for a random spectrum, never negative, and large for one "
+      "strong bin in a wide band of weak ones.");
+
+  g_assert_cmpint (dae_band_layout_erb (n_bands, DEFAULT_MIN_HZ, 20000.0f,
+          centers), ==, DAE_OK);
+  g_assert_cmpint (dae_bands_init (&bands, centers, n_bands, 48000, 960), ==,
+      DAE_OK);
+  spectrum = g_new0 (float, 2 * bands.n_bins);
+
+  flat_spectrum (spectrum, bands.n_bins, 0.37f);
+  dae_bands_energy (&bands, spectrum, energy);
+  dae_bands_tonality (&bands, spectrum, energy, tonality);
+  for (b = 0; b < n_bands; b++)
+    g_assert_cmpfloat_with_epsilon (tonality[b], 0.0, 1e-5);
+
+  /* random powers over six decades */
+  for (k = 0; k < bands.n_bins; k++) {
+    spectrum[2 * k] = (float) pow (10.0, g_rand_double_range (rand, -4, 2));
+    spectrum[2 * k + 1] = (float) g_rand_double_range (rand, -1e-3, 1e-3);
+  }
+  dae_bands_energy (&bands, spectrum, energy);
+  dae_bands_tonality (&bands, spectrum, energy, tonality);
+  memset (log_sum, 0, sizeof (log_sum));
+  for (k = 0; k < bands.n_bins; k++) {
+    double p = (double) spectrum[2 * k] * spectrum[2 * k]
+        + (double) spectrum[2 * k + 1] * spectrum[2 * k + 1];
+    double lp = log10 (p + DAE_LOG_EPSILON);
+
+    log_sum[bands.lo[k]] += (1.0 - bands.frac[k]) * lp;
+    if (bands.frac[k] > 0.0f)
+      log_sum[bands.lo[k] + 1] += bands.frac[k] * lp;
+  }
+  for (b = 0; b < n_bands; b++) {
+    double expected = bands.norm[b] > 0.0f ?
+        log10 ((double) energy[b] + DAE_LOG_EPSILON) -
+        log_sum[b] / bands.norm[b]
+        : 0.0;
+
+    g_assert_cmpfloat (tonality[b], >=, 0.0f);
+    g_assert_cmpfloat_with_epsilon (tonality[b], fmax (expected, 0.0), 2e-4);
+  }
+
+  /* one bin 60 dB above the rest of a wide band */
+  g_assert_cmpfloat (bands.norm[peak_band], >, 10.0f);
+  flat_spectrum (spectrum, bands.n_bins, 1e-6f);
+  for (k = 0; k < bands.n_bins; k++) {
+    if (bands.lo[k] == peak_band && bands.frac[k] < 0.5f) {
+      spectrum[2 * k] = 1.0f;
+      spectrum[2 * k + 1] = 0.0f;
+      break;
+    }
+  }
+  dae_bands_energy (&bands, spectrum, energy);
+  dae_bands_tonality (&bands, spectrum, energy, tonality);
+  g_assert_cmpfloat (tonality[peak_band], >, 3.0f);
+  g_assert_cmpfloat_with_epsilon (tonality[10], 0.0, 1e-5);
+
+  g_free (spectrum);
+  dae_bands_clear (&bands);
+  g_rand_free (rand);
+}
+
+static void
+test_bands_tonality_empty (void)
+{
+  static const float centers[] = { 0.0f, 100.0f, 110.0f, 120.0f, 130.0f,
+    200.0f, 1000.0f
+  };
+  const size_t n_bands = G_N_ELEMENTS (centers);
+  float energy[G_N_ELEMENTS (centers)];
+  float tonality[G_N_ELEMENTS (centers)];
+  float features[G_N_ELEMENTS (centers)];
+  float mean[G_N_ELEMENTS (centers)];
+  float std[G_N_ELEMENTS (centers)];
+  DaeBands bands;
+  float *spectrum;
+  size_t k;
+  size_t b;
+
+  g_test_summary ("Bands without bins have tonality 0; zero and tiny "
+      "spectra give finite, non-negative tonality; the tonality features "
+      "are (tonality - mean) / std.");
+
+  g_assert_cmpint (dae_bands_init (&bands, centers, n_bands, 16000, 320), ==,
+      DAE_OK);
+  spectrum = g_new0 (float, 2 * bands.n_bins);
+  for (k = 0; k < bands.n_bins; k++)
+    spectrum[2 * k] = (float) (k + 1);
+  dae_bands_energy (&bands, spectrum, energy);
+  dae_bands_tonality (&bands, spectrum, energy, tonality);
+  g_assert_cmpfloat (tonality[2], ==, 0.0f);
+  g_assert_cmpfloat (tonality[3], ==, 0.0f);
+  for (b = 0; b < n_bands; b++) {
+    g_assert_true (isfinite (tonality[b]));
+    g_assert_cmpfloat (tonality[b], >=, 0.0f);
+    mean[b] = 0.1f * (float) b;
+    std[b] = 0.5f + (float) b;
+  }
+  dae_features_from_tonality (tonality, mean, std, n_bands, features);
+  for (b = 0; b < n_bands; b++)
+    g_assert_cmpfloat_with_epsilon (features[b],
+        (tonality[b] - mean[b]) / std[b], FEATURE_TOLERANCE);
+
+  memset (spectrum, 0, 2 * bands.n_bins * sizeof (float));
+  dae_bands_energy (&bands, spectrum, energy);
+  dae_bands_tonality (&bands, spectrum, energy, tonality);
+  for (b = 0; b < n_bands; b++)
+    g_assert_cmpfloat_with_epsilon (tonality[b], 0.0, 1e-6);
+  spectrum[2 * 5] = 1e-30f;
+  dae_bands_energy (&bands, spectrum, energy);
+  dae_bands_tonality (&bands, spectrum, energy, tonality);
+  for (b = 0; b < n_bands; b++) {
+    g_assert_true (isfinite (tonality[b]));
+    g_assert_cmpfloat (tonality[b], >=, 0.0f);
+  }
+  g_free (spectrum);
+  dae_bands_clear (&bands);
+}
+
+static void
 test_features_formula (void)
 {
   static const float energy[] = { 0.0f, 1e-12f, 1e-6f, 0.5f, 1.0f, 1e4f };
@@ -709,6 +846,8 @@ main (int argc, char **argv)
       &size_16k_coarse, test_interpolate_continuous);
 
   g_test_add_func ("/features/from-energy/formula", test_features_formula);
+  g_test_add_func ("/features/bands/tonality", test_bands_tonality);
+  g_test_add_func ("/features/bands/tonality-empty", test_bands_tonality_empty);
 
   return g_test_run ();
 }

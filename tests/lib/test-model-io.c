@@ -127,6 +127,9 @@ assert_models_equal (DaeModel * a, DaeModel * b)
   g_assert_cmpint (ca.has_vad, ==, cb.has_vad);
   g_assert_cmpint (ca.gain_skip, ==, cb.gain_skip);
   g_assert_cmpint (ca.predictive, ==, cb.predictive);
+  g_assert_cmpint (ca.tonality, ==, cb.tonality);
+  g_assert_cmpuint (dae_model_get_n_features (a), ==,
+      dae_model_get_n_features (b));
   g_assert_cmpuint (dae_model_get_n_params (a), ==, dae_model_get_n_params (b));
   g_assert_true (dae_model_get_anomaly_threshold (a) ==
       dae_model_get_anomaly_threshold (b));
@@ -141,10 +144,10 @@ assert_models_equal (DaeModel * a, DaeModel * b)
   g_assert_cmpstr (dae_model_get_info (a), ==, dae_model_get_info (b));
   g_assert_cmpmem (dae_model_get_band_centers (a), ca.n_bands * sizeof (float),
       dae_model_get_band_centers (b), cb.n_bands * sizeof (float));
-  g_assert_cmpmem (a->norm_mean, ca.n_bands * sizeof (float), b->norm_mean,
-      cb.n_bands * sizeof (float));
-  g_assert_cmpmem (a->norm_std, ca.n_bands * sizeof (float), b->norm_std,
-      cb.n_bands * sizeof (float));
+  g_assert_cmpmem (a->norm_mean, dae_model_get_n_features (a) * sizeof (float),
+      b->norm_mean, dae_model_get_n_features (b) * sizeof (float));
+  g_assert_cmpmem (a->norm_std, dae_model_get_n_features (a) * sizeof (float),
+      b->norm_std, dae_model_get_n_features (b) * sizeof (float));
   g_assert_cmpmem (dae_model_get_band_error_scale (a),
       ca.n_bands * sizeof (float), dae_model_get_band_error_scale (b),
       cb.n_bands * sizeof (float));
@@ -775,7 +778,7 @@ test_layout (void)
   buf = save_bytes (model, &size);
   g_assert_cmpmem (buf, 8, "DAEMODL\0", 8);
   g_assert_cmpuint (buf[8] | (buf[9] << 8), ==, 1);
-  g_assert_cmpuint (buf[10] | (buf[11] << 8), ==, 1);
+  g_assert_cmpuint (buf[10] | (buf[11] << 8), ==, 2);
   g_assert_cmpuint (le32 (buf + 12), ==, 128);
   g_assert_cmpuint (le64 (buf + 16), ==, size);
   crc = le32 (buf + 24);
@@ -1449,7 +1452,7 @@ static const Corruption corruptions[] = {
   {"/model/io/corrupt/bad-magic", mutate_magic, TRUE,
       DAE_ERROR_BAD_FORMAT, "bad magic", NULL},
   {"/model/io/corrupt/version-2", mutate_version_2, TRUE,
-      DAE_ERROR_UNSUPPORTED_VERSION, "version 2.1 is not supported", NULL},
+      DAE_ERROR_UNSUPPORTED_VERSION, "version 2.2 is not supported", NULL},
   {"/model/io/corrupt/newer-minor-version", mutate_minor_version, TRUE,
         DAE_OK, NULL,
       "A higher minor version of major 1 still loads (forward compatible)."},
@@ -1610,6 +1613,66 @@ test_band_range_roundtrip (void)
       dae_model_get_band_centers (loaded)[config.n_bands - 1]);
   g_assert_cmpint (dae_model_config_validate (&got, &error), ==, DAE_OK);
   dae_model_unref (loaded);
+  g_free (buf);
+  dae_model_unref (model);
+}
+
+static void
+test_tonality_roundtrip (void)
+{
+  DaeModelConfig config;
+  DaeModel *model = NULL;
+  DaeModel *loaded = NULL;
+  DaeError error;
+  DaeTensor tensors[DAE_MAX_TENSORS];
+  guint8 *buf;
+  gsize size;
+  gsize rec;
+  size_t n;
+  size_t i;
+
+  g_test_summary ("A model with band tonality has twice n_bands inputs: the "
+      "flag is in the header, the normalisation records hold 2 n_bands "
+      "values and the input layers are that wide; it round-trips, and a "
+      "file whose normalisation is n_bands long under the flag is refused "
+      "with a message naming the record.");
+
+  small_config (&config, TRUE);
+  config.tonality = 1;
+  g_assert_cmpint (dae_model_alloc (&config, &model, &error), ==, DAE_OK);
+  g_assert_cmpuint (dae_model_get_n_features (model), ==, 2 * config.n_bands);
+  n = dae_model_list_tensors (model, tensors);
+  g_assert_cmpstr (tensors[0].name, ==, "enc_dense.w");
+  g_assert_cmpuint (tensors[0].cols, ==, 2 * config.n_bands);
+  for (i = 0; i < n && strcmp (tensors[i].name, "gain.w") != 0; i++)
+    continue;
+  g_assert_cmpuint (i, <, n);
+  g_assert_cmpuint (tensors[i].cols, ==, config.dec_gru + 2 * config.n_bands);
+  dae_model_init_random (model, TEST_SEED);
+  for (i = 0; i < 2 * config.n_bands; i++) {
+    model->norm_mean[i] = -1.0f + 0.25f * (float) i;
+    model->norm_std[i] = 0.5f + 0.125f * (float) i;
+  }
+  buf = save_bytes (model, &size);
+  g_assert_cmpuint (le32 (buf + DAE_FORMAT_OFF_FLAGS), ==,
+      DAE_FORMAT_FLAG_HAS_VAD | DAE_FORMAT_FLAG_GAIN_SKIP
+      | DAE_FORMAT_FLAG_TONALITY);
+  g_assert_cmpint (dae_model_load_memory (buf, size, &loaded, &error), ==,
+      DAE_OK);
+  assert_models_equal (model, loaded);
+  dae_model_unref (loaded);
+  loaded = NULL;
+
+  /* norm.std declared n_bands long (CRC fixed up): a shape error */
+  rec = find_record (buf, DAE_FORMAT_NAME_NORM_STD);
+  set_le32 (buf + rec + DAE_FORMAT_REC_SHAPE0, (guint32) config.n_bands);
+  set_le64 (buf + rec + DAE_FORMAT_REC_BYTE_SIZE, 4 * config.n_bands);
+  fix_crc (buf, size);
+  g_assert_cmpint (dae_model_load_memory (buf, size, &loaded, &error), ==,
+      DAE_ERROR_BAD_FORMAT);
+  g_assert_null (loaded);
+  assert_message_contains (&error, "norm.std");
+  assert_message_contains (&error, "expected 16");
   g_free (buf);
   dae_model_unref (model);
 }
@@ -1953,6 +2016,7 @@ main (int argc, char **argv)
   g_test_add_func ("/model/io/oversized-file", test_oversized_file);
   g_test_add_func ("/model/io/roundtrip/band-range-predictive",
       test_band_range_roundtrip);
+  g_test_add_func ("/model/io/roundtrip/tonality", test_tonality_roundtrip);
   g_test_add_func ("/model/io/roundtrip/band-spacing",
       test_band_spacing_roundtrip);
   g_test_add_func ("/model/io/calibration", test_calibration);

@@ -1287,6 +1287,148 @@ test_init_from_model (void)
   dae_model_unref (start);
 }
 
+/* max |a - b| over the outputs of two processors fed the same noisy
+ * "speech" */
+static float
+max_output_difference (DaeModel * a, DaeModel * b)
+{
+  DaeProcessor *pa = NULL;
+  DaeProcessor *pb = NULL;
+  GRand *rand = g_rand_new_with_seed (TEST_SEED);
+  size_t hop = dae_model_get_hop_samples (a);
+  size_t n = 200 * hop;
+  float *x = g_new0 (float, n);
+  float *noise = g_new0 (float, n);
+  float *ya = g_new0 (float, hop);
+  float *yb = g_new0 (float, hop);
+  float diff = 0.0f;
+  size_t i;
+  size_t k;
+
+  speech_like (rand, x, n, 0.2, TRUE);
+  white_noise (rand, noise, n, 0.02);
+  for (i = 0; i < n; i++)
+    x[i] += noise[i];
+  g_assert_cmpint (dae_processor_new (a, &pa), ==, DAE_OK);
+  g_assert_cmpint (dae_processor_new (b, &pb), ==, DAE_OK);
+  for (i = 0; i < n; i += hop) {
+    g_assert_cmpint (dae_processor_process (pa, x + i, ya, NULL), ==, DAE_OK);
+    g_assert_cmpint (dae_processor_process (pb, x + i, yb, NULL), ==, DAE_OK);
+    for (k = 0; k < hop; k++)
+      diff = fmaxf (diff, fabsf (ya[k] - yb[k]));
+  }
+  dae_processor_free (pa);
+  dae_processor_free (pb);
+  g_free (x);
+  g_free (noise);
+  g_free (ya);
+  g_free (yb);
+  g_rand_free (rand);
+  return diff;
+}
+
+/* the number of non-zero weights of model's tensor name in columns from
+ * first_col on; the other columns must equal those of base's tensor */
+static size_t
+extra_columns_nonzero (DaeModel * model, DaeModel * base, const char *name,
+    size_t first_col)
+{
+  DaeTensor t[DAE_MAX_TENSORS];
+  DaeTensor tb[DAE_MAX_TENSORS];
+  size_t n = dae_model_list_tensors (model, t);
+  size_t nonzero = 0;
+  size_t i;
+  size_t r;
+  size_t c;
+
+  dae_model_list_tensors (base, tb);
+  for (i = 0; i < n && strcmp (t[i].name, name) != 0; i++)
+    continue;
+  g_assert_cmpuint (i, <, n);
+  g_assert_cmpuint (tb[i].cols, ==, first_col);
+  for (r = 0; r < t[i].rows; r++) {
+    for (c = first_col; c < t[i].cols; c++)
+      nonzero += t[i].data[r * t[i].cols + c] != 0.0f;
+  }
+  return nonzero;
+}
+
+static void
+test_init_from_model_tonality (void)
+{
+  DaeModelConfig mc;
+  DaeModelConfig tmc;
+  DaeTrainConfig tc;
+  DaeTrainer *trainer;
+  DaeModel *start;
+  DaeModel *model;
+  DaeModel *trained;
+  DaeEpochResult result;
+  DaeError error = { 0 };
+  size_t nb;
+  size_t b;
+
+  g_test_summary ("A model without band tonality starts a trainer whose "
+      "model has it: the tonality inputs get zero weights, so before "
+      "training the new model denoises exactly as the old one (the same "
+      "output samples); the energies keep their normalisation, the tonality "
+      "gets its own (positive, finite); an epoch then moves the new "
+      "weights.  The other way round is refused as another architecture.");
+
+  tiny_model_config (&mc);
+  tiny_train_config (&tc, DAE_RECIPE_DENOISE);
+  tc.steps_per_epoch = 2;
+  trainer = make_trainer (&mc, &tc);
+  prepare (trainer);
+  run_epochs (trainer, 2, NULL);
+  start = get_current_model (trainer);
+  dae_trainer_free (trainer);
+  nb = mc.n_bands;
+
+  tmc = mc;
+  tmc.tonality = 1;
+  trainer = make_trainer (&tmc, &tc);
+  g_assert_cmpint (dae_trainer_init_from_model (trainer, start, &error), ==,
+      DAE_OK);
+  prepare (trainer);
+  model = get_current_model (trainer);
+  g_assert_cmpuint (dae_model_get_n_features (model), ==, 2 * nb);
+  g_assert_cmpmem (model->norm_mean, nb * sizeof (float), start->norm_mean,
+      nb * sizeof (float));
+  g_assert_cmpmem (model->norm_std, nb * sizeof (float), start->norm_std,
+      nb * sizeof (float));
+  for (b = nb; b < 2 * nb; b++) {
+    g_assert_true (isfinite (model->norm_mean[b]));
+    g_assert_cmpfloat (model->norm_mean[b], >=, 0.0f);
+    g_assert_true (isfinite (model->norm_std[b]));
+    g_assert_cmpfloat (model->norm_std[b], >, 0.0f);
+  }
+  g_assert_cmpuint (extra_columns_nonzero (model, start, "enc_dense.w", nb),
+      ==, 0);
+  g_assert_cmpuint (extra_columns_nonzero (model, start, "gain.w",
+          mc.dec_gru + nb), ==, 0);
+  g_assert_cmpfloat (max_output_difference (model, start), ==, 0.0f);
+
+  run_epochs (trainer, 1, &result);
+  g_assert_true (isfinite (result.validation_loss));
+  trained = get_current_model (trainer);
+  g_assert_cmpuint (extra_columns_nonzero (trained, start, "enc_dense.w", nb),
+      >, 0);
+  g_assert_cmpfloat (max_output_difference (trained, start), >, 0.0f);
+  dae_model_unref (trained);
+  dae_trainer_free (trainer);
+
+  /* a tonality model cannot start one without */
+  trainer = make_trainer (&mc, &tc);
+  g_assert_cmpint (dae_trainer_init_from_model (trainer, model, &error), ==,
+      DAE_ERROR_INCOMPATIBLE);
+  g_assert_nonnull (strstr (error.message, "tonality 1"));
+  dae_trainer_free (trainer);
+
+  dae_model_unref (model);
+  dae_model_unref (start);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Progress, misuse                                                          */
 
@@ -1870,6 +2012,8 @@ main (int argc, char **argv)
       GINT_TO_POINTER (DAE_RECIPE_ANOMALY), test_checkpoint_resume);
   DAE_TEST_ADD_SLOW_FUNC ("/train/checkpoint/corrupt", test_checkpoint_corrupt);
   g_test_add_func ("/train/init-from-model", test_init_from_model);
+  g_test_add_func ("/train/init-from-model/tonality",
+      test_init_from_model_tonality);
   DAE_TEST_ADD_SLOW_FUNC ("/train/denoise/learns", test_denoise_learns);
   g_test_add_data_func ("/train/anomaly/calibrated/autoencoder",
       GINT_TO_POINTER (0), test_anomaly_calibrated);

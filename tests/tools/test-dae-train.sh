@@ -15,7 +15,7 @@ export OPENBLAS_NUM_THREADS=1
 . "$(dirname "$0")/tap.sh"
 
 echo "TAP version 13"
-echo "1..27"
+echo "1..30"
 
 check_status "--help exits 0" 0 "$TRAIN" --help
 if grep -q -- "--steps-per-epoch" "$TMP/out" && grep -q -- "--bands" "$TMP/out"
@@ -50,6 +50,9 @@ check_status "--reverb-keep-ms 601 is a usage error (exit 2)" 2 \
   "$TRAIN" denoise --speech "$TMP" --noise "$TMP" -o "$TMP/x.dae" \
   --reverb-keep-ms 601
 
+check_status "--tonality with the anomaly recipe is a usage error (exit 2)" 2 \
+  "$TRAIN" anomaly --normal "$TMP" -o "$TMP/x.dae" --tonality
+
 check_status "average without model files is a usage error (exit 2)" 2 \
   "$TRAIN" average -o "$TMP/x.dae"
 
@@ -81,6 +84,8 @@ if ! command -v gst-launch-1.0 >/dev/null 2>&1 ||
   skip "--init with another architecture is a usage error (exit 2)" "no training run"
   skip "--init names the architecture mismatch" "no training run"
   skip "--init with another rate is a usage error (exit 2)" "no training run"
+  skip "--init --tonality adds band tonality to a model without it" "no training run"
+  skip "--info shows the tonality inputs" "no training run"
   [ "$failed" -eq 0 ]
   exit
 fi
@@ -178,6 +183,21 @@ fi
 check_status "--init with another rate is a usage error (exit 2)" 2 \
   "$TRAIN" denoise --init "$TMP/tiny.dae" --rate 48000 --speech "$TMP/speech" \
   --noise "$TMP/noise/pink.wav" -o "$TMP/x.dae" --epochs 1
+
+check_status "--init --tonality adds band tonality to a model without it" 0 \
+  "$TRAIN" denoise --init "$TMP/tiny.dae" --tonality --speech "$TMP/speech" \
+  --noise "$TMP/noise/pink.wav" -o "$TMP/tonal.dae" --steps-per-epoch 2 \
+  --batch-size 2 --sequence-frames 20 --validation-sequences 2 --threads 1 \
+  --seed 4 --learning-rate 0.0002 --epochs 1
+bands=$("$TRAIN" --info "$TMP/tiny.dae" 2>&1 | sed -n 's/^layers: *\([0-9]*\) bands.*/\1/p')
+if "$TRAIN" --info "$TMP/tonal.dae" >"$TMP/out" 2>&1 &&
+    grep -q "^tonality: *yes" "$TMP/out" && [ -n "$bands" ] &&
+    grep -q "^layers: *$((2 * bands)) inputs (band energies and tonality)" \
+      "$TMP/out"; then
+  ok "--info shows the tonality inputs"
+else
+  not_ok "--info shows the tonality inputs" "$TMP/out"
+fi
 
 if grep -q "skipping $TMP/speech/broken.wav" "$TMP/train.out"; then
   ok "an unreadable source is skipped by name"

@@ -411,7 +411,12 @@ DAE_API DaeStatus       dae_trainer_load_checkpoint   (DaeTrainer *trainer,
  * state start afresh.  Call before dae_trainer_prepare() and instead of
  * dae_trainer_load_checkpoint() (a checkpoint of the fine-tuning run
  * resumes it).  %DAE_ERROR_INCOMPATIBLE if the architecture or band
- * layout differs; on error the trainer is unchanged.
+ * layout differs; on error the trainer is unchanged.  One difference is
+ * allowed: a model without band tonality (#DaeModelConfig.tonality) can
+ * start a trainer whose model has it; the tonality inputs start with zero
+ * weights (so the network first computes what @model did) and their
+ * normalisation is computed by dae_trainer_prepare() from the training
+ * mixtures.
  */
 DAE_API DaeStatus       dae_trainer_init_from_model   (DaeTrainer *trainer,
                                                        const DaeModel *model,

@@ -204,6 +204,11 @@ typedef struct DaeModel DaeModel;
  *   anomaly score measures how unexpected the frame is (an event that is
  *   missing, extra or late, not only an unusual spectrum).  The clean-frame
  *   gains then lag one frame: such a model scores, it does not denoise.
+ * @tonality: non-zero if the network also sees each band's tonality, how
+ *   far the band's spectrum is from flat (log10 of the arithmetic over the
+ *   geometric mean of its bins' powers, with the band's own weights: 0 for
+ *   white noise, large for a few harmonics), as n_bands more inputs after
+ *   the band energies (dae_model_get_n_features()); off by default
  *
  * The architecture of a model.  Fill with dae_model_config_init() and change
  * what you need; zero is never silently taken as a default.
@@ -224,6 +229,7 @@ typedef struct
   int gain_skip;
   int predictive;
   float band_min_spacing_hz;
+  int tonality;
 } DaeModelConfig;
 
 /**
@@ -365,6 +371,13 @@ DAE_API size_t          dae_model_get_latency_samples (const DaeModel *model);
 
 /** dae_model_get_n_bands: Returns: the number of bands. */
 DAE_API size_t          dae_model_get_n_bands         (const DaeModel *model);
+
+/**
+ * dae_model_get_n_features:
+ * Returns: the width of the network's input per frame: n_bands, or twice
+ *   that for a model with band tonality (#DaeModelConfig).
+ */
+DAE_API size_t          dae_model_get_n_features      (const DaeModel *model);
 
 /**
  * dae_model_get_band_centers:
