@@ -582,8 +582,8 @@ make_option_context (Options * o)
     {"no-predictive", 0, 0, G_OPTION_ARG_NONE, &o->no_predictive,
         "Reconstruct each frame (a denoising autoencoder)", NULL},
     {"tonality", 0, 0, G_OPTION_ARG_NONE, &o->tonality,
-        "Also give the network each band's tonality (how peaky its "
-          "spectrum is) as input (denoise only; with --init of a model "
+        "Also give the network each band's tonality (one minus its "
+          "spectral flatness) as input (denoise only; with --init of a model "
           "without it, the new inputs start with zero weights)", NULL},
     {NULL}
   };

@@ -84,10 +84,11 @@ void            dae_bands_clear               (DaeBands *bands);
 void            dae_bands_energy              (const DaeBands *bands,
                                                const float *spectrum,
                                                float *energy);
-/* tonality: n_bands, each band's log10 (arithmetic mean / geometric mean)
- * of its bins' powers under the band's weights, >= 0 (0 for a flat
- * spectrum; 0 for a band without bins); energy: that frame's
- * dae_bands_energy (). */
+/* tonality: n_bands, for each band 1 - (geometric mean / arithmetic mean)
+ * of its bins' powers (+ DAE_LOG_EPSILON) under the band's weights, in
+ * [0, 1]: 0 for a flat spectrum and for a band without bins, near 1 for a
+ * few strong bins among weak ones (one minus the spectral flatness);
+ * energy: that frame's dae_bands_energy (). */
 void            dae_bands_tonality            (const DaeBands *bands,
                                                const float *spectrum,
                                                const float *energy,

@@ -321,9 +321,10 @@ dae_bands_tonality (const DaeBands * bands, const float *spectrum,
   for (b = 0; b < n_bands; b++) {
     float t = 0.0f;
 
+    /* log10 (geometric / arithmetic mean), <= 0 by Jensen's inequality */
     if (bands->norm[b] > 0.0f)
-      t = log10f (energy[b] + DAE_LOG_EPSILON) - tonality[b] / bands->norm[b];
-    /* >= 0 by Jensen's inequality, but for rounding */
+      t = tonality[b] / bands->norm[b] - log10f (energy[b] + DAE_LOG_EPSILON);
+    t = 1.0f - powf (10.0f, fminf (t, 0.0f));
     tonality[b] = t > 0.0f ? t : 0.0f;
   }
 }

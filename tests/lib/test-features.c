@@ -657,11 +657,11 @@ test_bands_tonality (void)
   size_t k;
   size_t b;
 
-  g_test_summary ("Band tonality is log10 of the arithmetic over the "
-      "geometric mean of the band's bin powers under the band's weights: 0 "
-      "for a flat spectrum and for bands without bins, the formula (in "
-      "double) for a random spectrum, never negative, and large for one "
-      "strong bin in a wide band of weak ones.");
+  g_test_summary ("Band tonality is 1 - the geometric over the arithmetic "
+      "mean of the band's bin powers under the band's weights: 0 for a flat "
+      "spectrum and for bands without bins, the formula (in double) for a "
+      "random spectrum, in [0, 1], and near 1 for one strong bin in a wide "
+      "band of weak ones.");
 
   g_assert_cmpint (dae_band_layout_erb (n_bands, DEFAULT_MIN_HZ, 20000.0f,
           centers), ==, DAE_OK);
@@ -694,11 +694,11 @@ test_bands_tonality (void)
   }
   for (b = 0; b < n_bands; b++) {
     double expected = bands.norm[b] > 0.0f ?
-        log10 ((double) energy[b] + DAE_LOG_EPSILON) -
-        log_sum[b] / bands.norm[b]
-        : 0.0;
+        1.0 - pow (10.0, log_sum[b] / bands.norm[b]
+        - log10 ((double) energy[b] + DAE_LOG_EPSILON)) : 0.0;
 
     g_assert_cmpfloat (tonality[b], >=, 0.0f);
+    g_assert_cmpfloat (tonality[b], <=, 1.0f);
     g_assert_cmpfloat_with_epsilon (tonality[b], fmax (expected, 0.0), 2e-4);
   }
 
@@ -714,7 +714,7 @@ test_bands_tonality (void)
   }
   dae_bands_energy (&bands, spectrum, energy);
   dae_bands_tonality (&bands, spectrum, energy, tonality);
-  g_assert_cmpfloat (tonality[peak_band], >, 3.0f);
+  g_assert_cmpfloat (tonality[peak_band], >, 0.99f);
   g_assert_cmpfloat_with_epsilon (tonality[10], 0.0, 1e-5);
 
   g_free (spectrum);
@@ -740,8 +740,8 @@ test_bands_tonality_empty (void)
   size_t b;
 
   g_test_summary ("Bands without bins have tonality 0; zero and tiny "
-      "spectra give finite, non-negative tonality; the tonality features "
-      "are (tonality - mean) / std.");
+      "spectra give finite tonality in [0, 1]; the tonality features are "
+      "(tonality - mean) / std.");
 
   g_assert_cmpint (dae_bands_init (&bands, centers, n_bands, 16000, 320), ==,
       DAE_OK);
@@ -767,13 +767,14 @@ test_bands_tonality_empty (void)
   dae_bands_energy (&bands, spectrum, energy);
   dae_bands_tonality (&bands, spectrum, energy, tonality);
   for (b = 0; b < n_bands; b++)
-    g_assert_cmpfloat_with_epsilon (tonality[b], 0.0, 1e-6);
+    g_assert_cmpfloat_with_epsilon (tonality[b], 0.0, 1e-5);
   spectrum[2 * 5] = 1e-30f;
   dae_bands_energy (&bands, spectrum, energy);
   dae_bands_tonality (&bands, spectrum, energy, tonality);
   for (b = 0; b < n_bands; b++) {
     g_assert_true (isfinite (tonality[b]));
     g_assert_cmpfloat (tonality[b], >=, 0.0f);
+    g_assert_cmpfloat (tonality[b], <=, 1.0f);
   }
   g_free (spectrum);
   dae_bands_clear (&bands);

@@ -205,10 +205,11 @@ typedef struct DaeModel DaeModel;
  *   missing, extra or late, not only an unusual spectrum).  The clean-frame
  *   gains then lag one frame: such a model scores, it does not denoise.
  * @tonality: non-zero if the network also sees each band's tonality, how
- *   far the band's spectrum is from flat (log10 of the arithmetic over the
- *   geometric mean of its bins' powers, with the band's own weights: 0 for
- *   white noise, large for a few harmonics), as n_bands more inputs after
- *   the band energies (dae_model_get_n_features()); off by default
+ *   far the band's spectrum is from flat (one minus its spectral flatness:
+ *   1 - the geometric over the arithmetic mean of its bins' powers, with
+ *   the band's own weights; 0 for a flat spectrum, near 1 for a few strong
+ *   harmonics), as n_bands more inputs after the band energies
+ *   (dae_model_get_n_features()); off by default
  *
  * The architecture of a model.  Fill with dae_model_config_init() and change
  * what you need; zero is never silently taken as a default.
