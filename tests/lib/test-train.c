@@ -1200,6 +1200,40 @@ same_weights (DaeModel * a, DaeModel * b)
       && memcmp (a->norm_std, b->norm_std, nb * sizeof (float)) == 0;
 }
 
+/* The tiny denoising configs (2 steps per epoch) and a model trained for 2
+ * epochs with them, to start other trainers from */
+static DaeModel *
+starting_model (DaeModelConfig * mc, DaeTrainConfig * tc)
+{
+  DaeTrainer *trainer;
+  DaeModel *model;
+
+  tiny_model_config (mc);
+  tiny_train_config (tc, DAE_RECIPE_DENOISE);
+  tc->steps_per_epoch = 2;
+  trainer = make_trainer (mc, tc);
+  prepare (trainer);
+  run_epochs (trainer, 2, NULL);
+  model = get_current_model (trainer);
+  dae_trainer_free (trainer);
+  return model;
+}
+
+/* a trainer of mc and tc refuses to start from model, with an error that
+ * contains needle */
+static void
+assert_init_incompatible (const DaeModelConfig * mc, const DaeTrainConfig * tc,
+    DaeModel * model, const char *needle)
+{
+  DaeTrainer *trainer = make_trainer (mc, tc);
+  DaeError error = { 0 };
+
+  g_assert_cmpint (dae_trainer_init_from_model (trainer, model, &error), ==,
+      DAE_ERROR_INCOMPATIBLE);
+  g_assert_nonnull (strstr (error.message, needle));
+  dae_trainer_free (trainer);
+}
+
 static void
 test_init_from_model (void)
 {
@@ -1220,14 +1254,7 @@ test_init_from_model (void)
       "architecture or band layout gives DAE_ERROR_INCOMPATIBLE and leaves "
       "the trainer usable.");
 
-  tiny_model_config (&mc);
-  tiny_train_config (&tc, DAE_RECIPE_DENOISE);
-  tc.steps_per_epoch = 2;
-  trainer = make_trainer (&mc, &tc);
-  prepare (trainer);
-  run_epochs (trainer, 2, NULL);
-  start = get_current_model (trainer);
-  dae_trainer_free (trainer);
+  start = starting_model (&mc, &tc);
 
   /* another seed: its own initial weights and normalisation would differ */
   tc2 = tc;
@@ -1278,11 +1305,7 @@ test_init_from_model (void)
   /* the same band range with another spacing: another layout */
   other = mc;
   other.band_min_spacing_hz = 300.0f;
-  trainer = make_trainer (&other, &tc);
-  g_assert_cmpint (dae_trainer_init_from_model (trainer, start, &error), ==,
-      DAE_ERROR_INCOMPATIBLE);
-  g_assert_nonnull (strstr (error.message, "band layout"));
-  dae_trainer_free (trainer);
+  assert_init_incompatible (&other, &tc, start, "band layout");
 
   dae_model_unref (start);
 }
@@ -1375,14 +1398,7 @@ test_init_from_model_tonality (void)
       "gets its own (positive, finite); an epoch then moves the new "
       "weights.  The other way round is refused as another architecture.");
 
-  tiny_model_config (&mc);
-  tiny_train_config (&tc, DAE_RECIPE_DENOISE);
-  tc.steps_per_epoch = 2;
-  trainer = make_trainer (&mc, &tc);
-  prepare (trainer);
-  run_epochs (trainer, 2, NULL);
-  start = get_current_model (trainer);
-  dae_trainer_free (trainer);
+  start = starting_model (&mc, &tc);
   nb = mc.n_bands;
 
   tmc = mc;
@@ -1419,11 +1435,7 @@ test_init_from_model_tonality (void)
   dae_trainer_free (trainer);
 
   /* a tonality model cannot start one without */
-  trainer = make_trainer (&mc, &tc);
-  g_assert_cmpint (dae_trainer_init_from_model (trainer, model, &error), ==,
-      DAE_ERROR_INCOMPATIBLE);
-  g_assert_nonnull (strstr (error.message, "tonality 1"));
-  dae_trainer_free (trainer);
+  assert_init_incompatible (&mc, &tc, model, "tonality 1");
 
   dae_model_unref (model);
   dae_model_unref (start);
