@@ -39,6 +39,7 @@ main (int argc, char **argv)
   gint bottleneck = 0;
   gint dec_gru = 0;
   gboolean no_gain_skip = FALSE;
+  gboolean tonality = FALSE;
   GOptionEntry entries[] = {
     {"rate", 'r', 0, G_OPTION_ARG_INT, &rate,
         "Sample rate of the model in Hz (default 16000)", "HZ"},
@@ -67,6 +68,8 @@ main (int argc, char **argv)
         "Width of the decoder's GRU", "N"},
     {"no-gain-skip", 0, 0, G_OPTION_ARG_NONE, &no_gain_skip,
         "Do not feed the input features to the gain head", NULL},
+    {"tonality", 0, 0, G_OPTION_ARG_NONE, &tonality,
+        "Give the network band tonality inputs too", NULL},
     {"version", 0, 0, G_OPTION_ARG_NONE, &version,
         "Print the library version and exit", NULL},
     {NULL}
@@ -116,6 +119,7 @@ main (int argc, char **argv)
   dae_model_config_init (&config, (unsigned) rate);
   config.has_vad = vad ? 1 : 0;
   config.gain_skip = no_gain_skip ? 0 : 1;
+  config.tonality = tonality ? 1 : 0;
   if (window > 0)
     config.window_samples = (size_t) window;
   if (hop > 0)

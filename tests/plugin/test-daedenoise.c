@@ -517,6 +517,35 @@ test_samples_in_out_s16_stereo (void)
 }
 
 static void
+test_tonality_model (void)
+{
+  Fixture f;
+  Output out = { 0, };
+  gsize n = 48000 * 2 + 31;
+  gfloat *data = make_noise (n * 2, 0.3f, 21);
+  GstClockTime expected;
+
+  g_test_summary ("A model with band tonality inputs (twice n_bands network "
+      "inputs) runs in the element: stereo 48 kHz in random buffer sizes, "
+      "as many finite samples out as in, contiguous, and the latency "
+      "query reports its window minus hop");
+  fixture_init (&f, "F32LE", 48000, 2, "model-file",
+      TEST_MODEL_DIR "/model-tonality-48k.dae", NULL);
+  gst_harness_set_upstream_latency (f.h, 0);
+  push_random_splits (&f, data, n, 21);
+  expected = gst_util_uint64_scale_round (480, GST_SECOND, 48000);
+  g_assert_cmpuint (gst_harness_query_latency (f.h), ==, expected);
+  push_eos (&f);
+  pull_all (&f, &out);
+  g_assert_cmpuint (out.n, ==, n);
+  g_assert_true (out.contiguous);
+  g_assert_true (all_finite (out.data, out.n * 2));
+  output_clear (&out);
+  g_free (data);
+  fixture_clear (&f);
+}
+
+static void
 test_samples_in_out_f32_8ch (void)
 {
   check_samples_in_out ("F32LE", 16000, 8, 14);
@@ -2297,6 +2326,7 @@ main (int argc, char **argv)
       test_samples_in_out_f32_stereo);
   g_test_add_func ("/element/daedenoise/samples-in-out/s16-stereo",
       test_samples_in_out_s16_stereo);
+  g_test_add_func ("/element/daedenoise/tonality-model", test_tonality_model);
   g_test_add_func ("/element/daedenoise/samples-in-out/f32-8ch",
       test_samples_in_out_f32_8ch);
   g_test_add_func ("/element/daedenoise/impulse-alignment",
