@@ -40,7 +40,7 @@ struct DaeProcessor
   size_t latency;
   size_t n_bins;
   size_t n_bands;
-  size_t n_features;            /* network input width (dae_model_get_n_features) */
+  size_t n_features;            /* network input width */
   int has_vad;
   int predictive;               /* the net sees the previous frame */
 

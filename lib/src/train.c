@@ -271,7 +271,7 @@ struct DaeTrainer
   size_t L_speech;              /* speech samples a training sequence reads:
                                  * L, more with speed perturbation */
   size_t nb;
-  size_t nf;                    /* network input width: nb, 2 nb with tonality */
+  size_t nf;                    /* network input width (2 nb: tonality) */
   size_t n_bins;
   float silence;                /* band energy floor */
 
