@@ -38,14 +38,16 @@ typedef struct
   size_t layer;
   int has_vad;
   int gain_skip;
+  int tonality;
 } ModelSpec;
 
 static const ModelSpec specs[] = {
-  {8000, 16, 8, 2, 1, 0, 1},
-  {16000, 64, 16, 8, 8, 1, 0},
-  {16000, 320, 160, 32, 32, 0, 1},
-  {48000, 960, 480, 48, 16, 1, 1},
-  {11025, 256, 64, 24, 4, 0, 1},
+  {8000, 16, 8, 2, 1, 0, 1, 0},
+  {16000, 64, 16, 8, 8, 1, 0, 0},
+  {16000, 320, 160, 32, 32, 0, 1, 0},
+  {48000, 960, 480, 48, 16, 1, 1, 0},
+  {11025, 256, 64, 24, 4, 0, 1, 0},
+  {48000, 960, 480, 48, 16, 1, 1, 1},
 };
 
 #define N_MODELS (sizeof (specs) / sizeof (specs[0]))
@@ -72,6 +74,7 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
     config.dec_gru = specs[i].layer;
     config.has_vad = specs[i].has_vad;
     config.gain_skip = specs[i].gain_skip;
+    config.tonality = specs[i].tonality;
     if (dae_model_alloc (&config, &models[i], &error) != DAE_OK)
       g_error ("model %zu: %s", i, error.message);
     dae_model_init_random (models[i], 1000 + i);
@@ -79,6 +82,11 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
     for (b = 0; b < config.n_bands; b++) {
       models[i]->norm_mean[b] = -3.0f - 0.05f * (float) b;
       models[i]->norm_std[b] = 1.5f;
+    }
+    /* band tonality, in [0, 1] */
+    for (; b < dae_model_get_n_features (models[i]); b++) {
+      models[i]->norm_mean[b] = 0.3f;
+      models[i]->norm_std[b] = 0.25f;
     }
   }
   return 0;

@@ -23,6 +23,9 @@ mkdir -p "$corpus/model" "$corpus/processor" "$corpus/element"
 "$mkmodel" --rate 16000 --window 128 --hop 32 --bands 8 --enc-dense 8 \
     --enc-gru 8 --bottleneck 4 --dec-gru 8 --vad --seed 4 \
     -o "$corpus/model/small-16k.dae"
+"$mkmodel" --rate 16000 --window 32 --hop 16 --bands 4 --enc-dense 2 \
+    --enc-gru 3 --bottleneck 2 --dec-gru 3 --tonality --seed 5 \
+    -o "$corpus/model/tiny-16k-tonality.dae"
 head -c 200 "$corpus/model/tiny-8k.dae" > "$corpus/model/truncated-header.dae"
 
 python3 - "$corpus" <<'PY'
@@ -78,6 +81,14 @@ vad48 = bytes([3]) + bytes([1]) + f64(0.5)
 for kind in (1, 4, 5):
     vad48 += bytes([3, kind]) + f32(0.9) + bytes([7])
 write(corpus + "/processor/vad-48k-square", vad48)
+
+# model 5: 48 kHz with band tonality inputs
+tonal48 = bytes([5])
+for kind in range(6):
+    tonal48 += bytes([3, kind]) + f32(0.7) + bytes([20])
+tonal48 += bytes([2]) + f32(*[0.0] * 480) + bytes([7, 4]) + f32(*[1e-40] * 480)
+tonal48 += bytes([5])
+write(corpus + "/processor/tonality-48k-signals", tonal48)
 
 # fuzz-element.c: caps byte (bit 0 S16, bits 1-3 channels - 1, bits 4-6
 # rate: 7 = 44100, odd = 48000, else 16000), props byte, then ops (op % 16):
