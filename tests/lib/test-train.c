@@ -1386,6 +1386,8 @@ test_init_from_model_tonality (void)
   DaeModel *start;
   DaeModel *model;
   DaeModel *trained;
+  DaeModel *mean;
+  DaeModel *pair[2];
   DaeEpochResult result;
   DaeError error = { 0 };
   size_t nb;
@@ -1396,7 +1398,9 @@ test_init_from_model_tonality (void)
       "training the new model denoises exactly as the old one (the same "
       "output samples); the energies keep their normalisation, the tonality "
       "gets its own (positive, finite); an epoch then moves the new "
-      "weights.  The other way round is refused as another architecture.");
+      "weights, and the run's epochs average with 2 n_bands normalisation.  "
+      "The other way round, and averaging with the model it started from, "
+      "are refused as another architecture.");
 
   start = starting_model (&mc, &tc);
   nb = mc.n_bands;
@@ -1431,6 +1435,26 @@ test_init_from_model_tonality (void)
   g_assert_cmpuint (extra_columns_nonzero (trained, start, "enc_dense.w", nb),
       >, 0);
   g_assert_cmpfloat (max_output_difference (trained, start), >, 0.0f);
+
+  /* the run's epochs average like any others, keeping the tonality inputs
+   * and their normalisation; the model it started from is another
+   * architecture */
+  pair[0] = model;
+  pair[1] = trained;
+  g_assert_cmpint (dae_model_average (pair, 2, NULL, &mean, &error), ==,
+      DAE_OK);
+  g_assert_cmpuint (dae_model_get_n_features (mean), ==, 2 * nb);
+  g_assert_cmpmem (mean->norm_mean, 2 * nb * sizeof (float), model->norm_mean,
+      2 * nb * sizeof (float));
+  g_assert_cmpmem (mean->norm_std, 2 * nb * sizeof (float), model->norm_std,
+      2 * nb * sizeof (float));
+  dae_model_unref (mean);
+  pair[1] = start;
+  mean = NULL;
+  g_assert_cmpint (dae_model_average (pair, 2, NULL, &mean, &error), ==,
+      DAE_ERROR_INVALID_ARGUMENT);
+  g_assert_null (mean);
+  g_assert_nonnull (strstr (error.message, "architecture"));
   dae_model_unref (trained);
   dae_trainer_free (trainer);
 
