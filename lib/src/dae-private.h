@@ -220,8 +220,12 @@ void            dae_features_from_energy      (const float *energy,
                                                const float *norm_std,
                                                size_t n_bands,
                                                float *features);
-/* features[b] = (tonality[b] - mean[b]) / std[b] */
-void            dae_features_from_tonality    (const float *tonality,
+/* A frame's network input: dae_features_from_energy () into
+ * features[0, n_bands), then, if tonality is not NULL, features[n_bands + b]
+ * = (tonality[b] - mean[n_bands + b]) / std[n_bands + b]; norm_mean and
+ * norm_std hold the model's n_bands or 2 n_bands values. */
+void            dae_features_frame            (const float *energy,
+                                               const float *tonality,
                                                const float *norm_mean,
                                                const float *norm_std,
                                                size_t n_bands,

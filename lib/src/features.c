@@ -247,6 +247,18 @@ dae_bands_clear (DaeBands * bands)
   memset (bands, 0, sizeof (DaeBands));
 }
 
+/* adds value, the value of bin k, to the two bands that share the bin */
+static void
+spread_bin (const DaeBands * bands, size_t k, float value, float *per_band)
+{
+  float frac = bands->frac[k];
+  size_t lo = bands->lo[k];
+
+  per_band[lo] += (1.0f - frac) * value;
+  if (frac > 0.0f)
+    per_band[lo + 1] += frac * value;
+}
+
 static float
 bin_power (const float *spectrum, size_t k)
 {
@@ -268,15 +280,8 @@ dae_bands_energy (const DaeBands * bands, const float *spectrum, float *energy)
   for (b = 0; b < n_bands; b++)
     energy[b] = 0.0f;
 
-  for (k = 0; k < n_bins; k++) {
-    float power = bin_power (spectrum, k);
-    float frac = bands->frac[k];
-    size_t lo = bands->lo[k];
-
-    energy[lo] += (1.0f - frac) * power;
-    if (frac > 0.0f)
-      energy[lo + 1] += frac * power;
-  }
+  for (k = 0; k < n_bins; k++)
+    spread_bin (bands, k, bin_power (spectrum, k), energy);
 
   for (b = 0; b < n_bands; b++) {
     if (bands->norm[b] > 0.0f) {
@@ -309,15 +314,9 @@ dae_bands_tonality (const DaeBands * bands, const float *spectrum,
   /* first the weighted mean of log10 power per band */
   for (b = 0; b < n_bands; b++)
     tonality[b] = 0.0f;
-  for (k = 0; k < n_bins; k++) {
-    float lp = log10f (bin_power (spectrum, k) + DAE_LOG_EPSILON);
-    float frac = bands->frac[k];
-    size_t lo = bands->lo[k];
-
-    tonality[lo] += (1.0f - frac) * lp;
-    if (frac > 0.0f)
-      tonality[lo + 1] += frac * lp;
-  }
+  for (k = 0; k < n_bins; k++)
+    spread_bin (bands, k, log10f (bin_power (spectrum, k) + DAE_LOG_EPSILON),
+        tonality);
   for (b = 0; b < n_bands; b++) {
     float t = 0.0f;
 
@@ -359,11 +358,16 @@ dae_features_from_energy (const float *energy, const float *norm_mean,
 }
 
 void
-dae_features_from_tonality (const float *tonality, const float *norm_mean,
-    const float *norm_std, size_t n_bands, float *features)
+dae_features_frame (const float *energy, const float *tonality,
+    const float *norm_mean, const float *norm_std, size_t n_bands,
+    float *features)
 {
   size_t b;
 
+  dae_features_from_energy (energy, norm_mean, norm_std, n_bands, features);
+  if (tonality == NULL)
+    return;
   for (b = 0; b < n_bands; b++)
-    features[b] = (tonality[b] - norm_mean[b]) / norm_std[b];
+    features[n_bands + b] = (tonality[b] - norm_mean[n_bands + b])
+        / norm_std[n_bands + b];
 }

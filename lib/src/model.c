@@ -268,6 +268,7 @@ dae_model_alloc (const DaeModelConfig * config, DaeModel ** model_out,
   DaeTensor tensors[DAE_MAX_TENSORS];
   size_t n_tensors;
   size_t n_floats;
+  size_t n_features;
   size_t n_params = 0;
   size_t i;
   float *cursor;
@@ -282,8 +283,9 @@ dae_model_alloc (const DaeModelConfig * config, DaeModel ** model_out,
   /* Sizes are bounded by the validated config (at most a few million
    * floats), so none of the sums below can overflow. */
   n_tensors = dae_model_config_tensor_shapes (config, tensors);
+  n_features = dae_model_config_n_features (config);
   n_floats = 2 * round_up_floats (config->n_bands)
-      + 2 * round_up_floats (dae_model_config_n_features (config));
+      + 2 * round_up_floats (n_features);
   for (i = 0; i < n_tensors; i++) {
     n_params += tensors[i].rows * tensors[i].cols;
     n_floats += round_up_floats (tensors[i].rows * tensors[i].cols);
@@ -312,10 +314,10 @@ dae_model_alloc (const DaeModelConfig * config, DaeModel ** model_out,
 
   cursor = model->storage;
   model->band_centers = take (&cursor, config->n_bands);
-  model->norm_mean = take (&cursor, dae_model_config_n_features (config));
-  model->norm_std = take (&cursor, dae_model_config_n_features (config));
+  model->norm_mean = take (&cursor, n_features);
+  model->norm_std = take (&cursor, n_features);
   model->error_scale = take (&cursor, config->n_bands);
-  for (i = 0; i < dae_model_config_n_features (config); i++)
+  for (i = 0; i < n_features; i++)
     model->norm_std[i] = 1.0f;
   for (i = 0; i < config->n_bands; i++)
     model->error_scale[i] = 1.0f;
@@ -549,6 +551,7 @@ dae_model_check_values (const DaeModel * model, DaeStatus status,
 {
   const DaeModelConfig *config = &model->config;
   size_t n_bands = config->n_bands;
+  size_t n_features = dae_model_config_n_features (config);
   double nyquist = 0.5 * config->sample_rate;
   DaeTensor tensors[DAE_MAX_TENSORS];
   size_t n_tensors;
@@ -568,10 +571,10 @@ dae_model_check_values (const DaeModel * model, DaeStatus status,
           "(%g Hz after %g Hz)", i, (double) c,
           (double) model->band_centers[i - 1]);
   }
-  if (check_finite ("norm.mean", model->norm_mean,
-          dae_model_config_n_features (config), status, error) != DAE_OK)
+  if (check_finite ("norm.mean", model->norm_mean, n_features, status,
+          error) != DAE_OK)
     return status;
-  for (i = 0; i < dae_model_config_n_features (config); i++) {
+  for (i = 0; i < n_features; i++) {
     if (!isfinite (model->norm_std[i]) || !(model->norm_std[i] > 0.0f))
       return dae_set_error (error, status,
           "record 'norm.std': element %zu = %g, must be finite and > 0", i,

@@ -390,16 +390,13 @@ dae_processor_analyze (DaeProcessor * proc, const float *in,
 
   dae_stft_analyze (proc->stft, proc->wet_in, proc->spectrum);
   dae_bands_energy (&proc->bands, proc->spectrum, proc->energy);
-  dae_features_from_energy (proc->energy, proc->model->norm_mean,
-      proc->model->norm_std, proc->n_bands, proc->features);
-  if (proc->n_features > proc->n_bands) {
+  if (proc->n_features > proc->n_bands)
     dae_bands_tonality (&proc->bands, proc->spectrum, proc->energy,
         proc->tonality);
-    dae_features_from_tonality (proc->tonality,
-        proc->model->norm_mean + proc->n_bands,
-        proc->model->norm_std + proc->n_bands, proc->n_bands,
-        proc->features + proc->n_bands);
-  }
+  dae_features_frame (proc->energy,
+      proc->n_features > proc->n_bands ? proc->tonality : NULL,
+      proc->model->norm_mean, proc->model->norm_std, proc->n_bands,
+      proc->features);
   dae_net_step (&proc->model->net, proc->use_qnet ? &proc->qnet : NULL,
       &proc->net_state,
       proc->predictive ? proc->prev_features : proc->features, proc->gains,

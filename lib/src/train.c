@@ -1129,10 +1129,8 @@ finish_sequence (DaeTrainer * tr, DaeRng * rng, SeqSet * set, size_t s)
       const float *ec = gen->e_clean + t * nb;
       double frame = 0.0;
 
-      dae_features_from_energy (en, mean, std, nb, x + t * nf);
-      if (nf > nb)
-        dae_features_from_tonality (gen->t_mix + t * nb, mean + nb, std + nb,
-            nb, x + t * nf + nb);
+      dae_features_frame (en, nf > nb ? gen->t_mix + t * nb : NULL, mean,
+          std, nb, x + t * nf);
       memcpy (trc + t * nb, x + t * nf, nb * sizeof (float));
       for (b = 0; b < nb; b++) {
         float g = 1.0f;

@@ -731,17 +731,19 @@ test_bands_tonality_empty (void)
   const size_t n_bands = G_N_ELEMENTS (centers);
   float energy[G_N_ELEMENTS (centers)];
   float tonality[G_N_ELEMENTS (centers)];
-  float features[G_N_ELEMENTS (centers)];
-  float mean[G_N_ELEMENTS (centers)];
-  float std[G_N_ELEMENTS (centers)];
+  float features[2 * G_N_ELEMENTS (centers)];
+  float mean[2 * G_N_ELEMENTS (centers)];
+  float std[2 * G_N_ELEMENTS (centers)];
   DaeBands bands;
   float *spectrum;
   size_t k;
   size_t b;
 
   g_test_summary ("Bands without bins have tonality 0; zero and tiny "
-      "spectra give finite tonality in [0, 1]; the tonality features are "
-      "(tonality - mean) / std.");
+      "spectra give finite tonality in [0, 1]; a frame's features are the "
+      "energy features, then (tonality - mean) / std with the second half "
+      "of the normalisation, and the energy features alone without "
+      "tonality.");
 
   g_assert_cmpint (dae_bands_init (&bands, centers, n_bands, 16000, 320), ==,
       DAE_OK);
@@ -755,13 +757,28 @@ test_bands_tonality_empty (void)
   for (b = 0; b < n_bands; b++) {
     g_assert_true (isfinite (tonality[b]));
     g_assert_cmpfloat (tonality[b], >=, 0.0f);
-    mean[b] = 0.1f * (float) b;
-    std[b] = 0.5f + (float) b;
+    mean[b] = -2.0f + 0.25f * (float) b;
+    std[b] = 1.5f;
+    mean[n_bands + b] = 0.1f * (float) b;
+    std[n_bands + b] = 0.5f + (float) b;
   }
-  dae_features_from_tonality (tonality, mean, std, n_bands, features);
+  dae_features_frame (energy, tonality, mean, std, n_bands, features);
+  for (b = 0; b < n_bands; b++) {
+    g_assert_cmpfloat_with_epsilon (features[b],
+        (log10 ((double) energy[b] + DAE_LOG_EPSILON) - mean[b]) / std[b],
+        FEATURE_TOLERANCE);
+    g_assert_cmpfloat_with_epsilon (features[n_bands + b],
+        (tonality[b] - mean[n_bands + b]) / std[n_bands + b],
+        FEATURE_TOLERANCE);
+  }
+  /* without tonality: the energy features only, the rest untouched */
+  features[n_bands] = 123.0f;
+  dae_features_frame (energy, NULL, mean, std, n_bands, features);
+  g_assert_cmpfloat (features[n_bands], ==, 123.0f);
   for (b = 0; b < n_bands; b++)
     g_assert_cmpfloat_with_epsilon (features[b],
-        (tonality[b] - mean[b]) / std[b], FEATURE_TOLERANCE);
+        (log10 ((double) energy[b] + DAE_LOG_EPSILON) - mean[b]) / std[b],
+        FEATURE_TOLERANCE);
 
   memset (spectrum, 0, 2 * bands.n_bins * sizeof (float));
   dae_bands_energy (&bands, spectrum, energy);
