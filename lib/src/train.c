@@ -9,8 +9,9 @@
  * WARMUP_HOPS extra hops in front (window / hop - 1 to fill the analysis
  * window with real audio, plus a few for the colouring filter and the
  * reverberation to settle) whose frames are analysed but not used.  Band
- * energies go through dae_stft_analyze, dae_bands_energy and
- * dae_features_from_energy: the streaming processor's own code.
+ * energies (and band tonality) go through dae_stft_analyze,
+ * dae_bands_energy (dae_bands_tonality) and dae_features_frame: the
+ * streaming processor's own code.
  *
  * Normalisation.  In dae_trainer_prepare the mean and standard deviation of
  * log10 band energy (+ DAE_LOG_EPSILON) of NORM_SEQUENCES network inputs
