@@ -508,10 +508,13 @@ make_option_context (Options * o)
     {"resume", 0, 0, G_OPTION_ARG_NONE, &o->resume,
         "Continue from the checkpoint if it exists", NULL},
     {"init", 0, 0, G_OPTION_ARG_FILENAME, &o->init,
-        "Start from this model's weights and normalisation instead of random "
+          "Start from this model's weights and normalisation instead of random "
           "ones (fine-tuning); the architecture comes from the model, "
-          "architecture options must agree with it; a checkpoint found with "
-          "--resume takes precedence", "MODEL"},
+          "architecture options must agree with it, except --tonality and "
+          "more units in a hidden layer (--enc-dense, --enc-gru, "
+          "--bottleneck, --dec-gru: the new units start with zero outgoing "
+          "weights); a checkpoint found with --resume takes precedence",
+        "MODEL"},
     {"save-epochs", 0, 0, G_OPTION_ARG_FILENAME, &o->save_epochs,
         "Also write every epoch's weights to DIR/epoch-NNN.dae (for "
           "'dae-train average')", "DIR"},

@@ -2697,6 +2697,79 @@ out:
   return status;
 }
 
+/* Whether the trainer's architecture (to) is the model's (from) with more
+ * units in one or more hidden layers and nothing else changed. */
+static int
+config_grows (const DaeModelConfig * from, const DaeModelConfig * to)
+{
+  DaeModelConfig c = *from;
+
+  if (to->enc_dense < from->enc_dense || to->enc_gru < from->enc_gru
+      || to->bottleneck < from->bottleneck || to->dec_gru < from->dec_gru)
+    return 0;
+  c.enc_dense = to->enc_dense;
+  c.enc_gru = to->enc_gru;
+  c.bottleneck = to->bottleneck;
+  c.dec_gru = to->dec_gru;
+  return config_equal (&c, to) && !config_equal (from, to);
+}
+
+/* Places the weights of src into dest, the same tensor of a network with
+ * more hidden units, which holds fresh random weights.  The rows are
+ * `groups` equal blocks (the three gates of a GRU) that each grew at their
+ * end; the columns are the inputs from the previous layer, which grew at
+ * their end, then `tail` inputs that did not grow (the gain head's skip
+ * connection from the features).  Old rows keep their weights and get
+ * zero weights from the new inputs; new rows keep their random weights. */
+static void
+grow_tensor (DaeTensor * dest, const DaeTensor * src, size_t groups,
+    size_t tail)
+{
+  const size_t rows_old = src->rows / groups;
+  const size_t rows_new = dest->rows / groups;
+  const size_t head_old = src->cols - tail;
+  const size_t head_new = dest->cols - tail;
+  size_t g;
+  size_t r;
+
+  for (g = 0; g < groups; g++) {
+    for (r = 0; r < rows_old; r++) {
+      const float *s = src->data + (g * rows_old + r) * src->cols;
+      float *d = dest->data + (g * rows_new + r) * dest->cols;
+
+      memcpy (d, s, head_old * sizeof (float));
+      memset (d + head_old, 0, (head_new - head_old) * sizeof (float));
+      memcpy (d + head_new, s + head_old, tail * sizeof (float));
+    }
+  }
+}
+
+/* Starts a wider network from model (config_grows): every new unit gets
+ * random incoming weights and zero outgoing ones, so the network first
+ * computes what model did, and the new units learn from there. */
+static void
+init_grown (DaeTrainer * tr, const DaeModel * model)
+{
+  DaeTensor src[DAE_MAX_TENSORS];
+  size_t k;
+
+  dae_model_init_random (tr->model, tr->config.seed);
+  dae_model_list_tensors ((DaeModel *) model, src);
+  for (k = 0; k < tr->n_tensors; k++) {
+    const char *name = tr->tp[k].name;
+    size_t groups = strncmp (name, "enc_gru.", 8) == 0
+        || strncmp (name, "dec_gru.", 8) == 0 ? 3 : 1;
+    size_t tail = strcmp (name, "gain.w") == 0 ? tr->nf : 0;
+
+    if (strcmp (name, "gain.w") == 0 && !tr->mconfig.gain_skip)
+      tail = 0;
+    grow_tensor (&tr->tp[k], &src[k], groups, tail);
+  }
+  copy_weights (tr->tb, tr->tp, tr->n_tensors);
+  copy_norm (tr->model, model);
+  copy_norm (tr->best, model);
+}
+
 DaeStatus
 dae_trainer_init_from_model (DaeTrainer * trainer, const DaeModel * model,
     DaeError * error)
@@ -2740,6 +2813,13 @@ dae_trainer_init_from_model (DaeTrainer * trainer, const DaeModel * model,
     memcpy (tr->model->norm_mean, model->norm_mean, tr->nb * sizeof (float));
     memcpy (tr->model->norm_std, model->norm_std, tr->nb * sizeof (float));
     tr->tonality_added = 1;
+    tr->loaded = 1;
+    return DAE_OK;
+  }
+  if (config_grows (&model->config, &tr->mconfig)
+      && memcmp (model->band_centers, tr->model->band_centers,
+          tr->nb * sizeof (float)) == 0) {
+    init_grown (tr, model);
     tr->loaded = 1;
     return DAE_OK;
   }

@@ -1311,9 +1311,9 @@ test_init_from_model (void)
 }
 
 /* max |a - b| over the outputs of two processors fed the same noisy
- * "speech" */
+ * "speech" (float_net: both run the network in float) */
 static float
-max_output_difference (DaeModel * a, DaeModel * b)
+max_output_difference (DaeModel * a, DaeModel * b, gboolean float_net)
 {
   DaeProcessor *pa = NULL;
   DaeProcessor *pb = NULL;
@@ -1334,6 +1334,12 @@ max_output_difference (DaeModel * a, DaeModel * b)
     x[i] += noise[i];
   g_assert_cmpint (dae_processor_new (a, &pa), ==, DAE_OK);
   g_assert_cmpint (dae_processor_new (b, &pb), ==, DAE_OK);
+  if (float_net) {
+    g_assert_cmpint (dae_processor_set_arithmetic (pa, DAE_ARITHMETIC_FLOAT),
+        ==, DAE_OK);
+    g_assert_cmpint (dae_processor_set_arithmetic (pb, DAE_ARITHMETIC_FLOAT),
+        ==, DAE_OK);
+  }
   for (i = 0; i < n; i += hop) {
     g_assert_cmpint (dae_processor_process (pa, x + i, ya, NULL), ==, DAE_OK);
     g_assert_cmpint (dae_processor_process (pb, x + i, yb, NULL), ==, DAE_OK);
@@ -1427,14 +1433,14 @@ test_init_from_model_tonality (void)
       ==, 0);
   g_assert_cmpuint (extra_columns_nonzero (model, start, "gain.w",
           mc.dec_gru + nb), ==, 0);
-  g_assert_cmpfloat (max_output_difference (model, start), ==, 0.0f);
+  g_assert_cmpfloat (max_output_difference (model, start, FALSE), ==, 0.0f);
 
   run_epochs (trainer, 1, &result);
   g_assert_true (isfinite (result.validation_loss));
   trained = get_current_model (trainer);
   g_assert_cmpuint (extra_columns_nonzero (trained, start, "enc_dense.w", nb),
       >, 0);
-  g_assert_cmpfloat (max_output_difference (trained, start), >, 0.0f);
+  g_assert_cmpfloat (max_output_difference (trained, start, FALSE), >, 0.0f);
 
   /* the run's epochs average like any others, keeping the tonality inputs
    * and their normalisation; the model it started from is another
@@ -1463,6 +1469,143 @@ test_init_from_model_tonality (void)
 
   dae_model_unref (model);
   dae_model_unref (start);
+}
+
+/* The weights of start's tensors are where a network grown from it puts
+ * them; the inputs from new units of old units are zero.  Returns the
+ * number of non-zero weights of new units (rows) of weight matrices. */
+static size_t
+check_grown (DaeModel * grown, DaeModel * start)
+{
+  DaeTensor t[DAE_MAX_TENSORS];
+  DaeTensor s[DAE_MAX_TENSORS];
+  size_t n = dae_model_list_tensors (grown, t);
+  size_t nf = dae_model_get_n_features (start);
+  size_t new_nonzero = 0;
+  size_t i;
+
+  g_assert_cmpuint (dae_model_list_tensors (start, s), ==, n);
+  for (i = 0; i < n; i++) {
+    gboolean gru = g_str_has_prefix (t[i].name, "enc_gru.")
+        || g_str_has_prefix (t[i].name, "dec_gru.");
+    size_t groups = gru ? 3 : 1;
+    size_t tail = strcmp (t[i].name, "gain.w") == 0 ? nf : 0;
+    size_t ro = s[i].rows / groups;
+    size_t rn = t[i].rows / groups;
+    size_t g;
+    size_t r;
+    size_t c;
+
+    g_assert_cmpstr (t[i].name, ==, s[i].name);
+    g_assert_cmpuint (t[i].rows % groups, ==, 0);
+    g_assert_cmpuint (rn, >=, ro);
+    g_assert_cmpuint (t[i].cols, >=, s[i].cols);
+    for (g = 0; g < groups; g++) {
+      for (r = 0; r < rn; r++) {
+        const float *row = t[i].data + (g * rn + r) * t[i].cols;
+        const float *old = s[i].data + (g * ro + r) * s[i].cols;
+
+        for (c = 0; c < t[i].cols; c++) {
+          if (r >= ro) {
+            new_nonzero += t[i].cols > 1 && row[c] != 0.0f;
+          } else if (c < s[i].cols - tail) {
+            g_assert_cmpfloat (row[c], ==, old[c]);
+          } else if (c < t[i].cols - tail) {
+            g_assert_cmpfloat (row[c], ==, 0.0f);
+          } else {
+            g_assert_cmpfloat (row[c], ==, old[c - (t[i].cols - s[i].cols)]);
+          }
+        }
+      }
+    }
+  }
+  return new_nonzero;
+}
+
+static void
+test_init_from_model_grow (void)
+{
+  DaeModelConfig mc;
+  DaeModelConfig gmc;
+  DaeTrainConfig tc;
+  DaeTrainer *trainer;
+  DaeModel *start;
+  DaeModel *model;
+  DaeModel *trained;
+  DaeEpochResult result;
+  DaeError error = { 0 };
+  gboolean vad;
+
+  g_test_summary ("A model starts a trainer whose network has more units "
+      "in its hidden layers (and is otherwise the same): the old weights "
+      "keep their places, the new units get random incoming and zero "
+      "outgoing weights, so before training the wider network denoises as "
+      "the old one (the same output samples in float, within the 8-bit "
+      "rounding with 8-bit weights); an epoch then trains the new units.  "
+      "Fewer units are refused as another architecture.");
+
+  for (vad = FALSE; vad <= TRUE; vad++) {
+    DaeTrainer *t0;
+
+    tiny_model_config (&mc);
+    mc.has_vad = vad;
+    tiny_train_config (&tc, DAE_RECIPE_DENOISE);
+    tc.steps_per_epoch = 2;
+    t0 = make_trainer (&mc, &tc);
+    prepare (t0);
+    run_epochs (t0, 2, NULL);
+    start = get_current_model (t0);
+    dae_trainer_free (t0);
+
+    gmc = mc;
+    gmc.enc_dense += 4;
+    gmc.enc_gru += 8;
+    gmc.bottleneck += 2;
+    gmc.dec_gru += 6;
+    trainer = make_trainer (&gmc, &tc);
+    g_assert_cmpint (dae_trainer_init_from_model (trainer, start, &error),
+        ==, DAE_OK);
+    prepare (trainer);
+    model = get_current_model (trainer);
+    g_assert_cmpuint (dae_model_get_n_params (model), >,
+        dae_model_get_n_params (start));
+    g_assert_cmpmem (model->norm_mean, mc.n_bands * sizeof (float),
+        start->norm_mean, mc.n_bands * sizeof (float));
+    g_assert_cmpmem (model->norm_std, mc.n_bands * sizeof (float),
+        start->norm_std, mc.n_bands * sizeof (float));
+    g_assert_cmpuint (check_grown (model, start), >, 0);
+    g_assert_cmpfloat (max_output_difference (model, start, TRUE), <=, 1e-6f);
+    g_assert_cmpfloat (max_output_difference (model, start, FALSE), <=, 1e-3f);
+
+    run_epochs (trainer, 1, &result);
+    g_assert_true (isfinite (result.validation_loss));
+    trained = get_current_model (trainer);
+    g_assert_cmpfloat (max_output_difference (trained, start, TRUE), >, 1e-4f);
+    dae_model_unref (trained);
+    dae_model_unref (model);
+    dae_trainer_free (trainer);
+
+    /* only one layer wider */
+    gmc = mc;
+    gmc.dec_gru += 1;
+    trainer = make_trainer (&gmc, &tc);
+    g_assert_cmpint (dae_trainer_init_from_model (trainer, start, &error),
+        ==, DAE_OK);
+    prepare (trainer);
+    model = get_current_model (trainer);
+    g_assert_cmpuint (check_grown (model, start), >, 0);
+    g_assert_cmpfloat (max_output_difference (model, start, TRUE), <=, 1e-6f);
+    dae_model_unref (model);
+    dae_trainer_free (trainer);
+
+    /* one layer wider, another narrower */
+    gmc = mc;
+    gmc.enc_gru += 4;
+    gmc.bottleneck -= 1;
+    assert_init_incompatible (&gmc, &tc, start, "architecture");
+
+    dae_model_unref (start);
+  }
 }
 
 /* ------------------------------------------------------------------------ */
@@ -2048,6 +2191,7 @@ main (int argc, char **argv)
       GINT_TO_POINTER (DAE_RECIPE_ANOMALY), test_checkpoint_resume);
   DAE_TEST_ADD_SLOW_FUNC ("/train/checkpoint/corrupt", test_checkpoint_corrupt);
   g_test_add_func ("/train/init-from-model", test_init_from_model);
+  g_test_add_func ("/train/init-from-model/grow", test_init_from_model_grow);
   g_test_add_func ("/train/init-from-model/tonality",
       test_init_from_model_tonality);
   DAE_TEST_ADD_SLOW_FUNC ("/train/denoise/learns", test_denoise_learns);

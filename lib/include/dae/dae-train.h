@@ -411,12 +411,18 @@ DAE_API DaeStatus       dae_trainer_load_checkpoint   (DaeTrainer *trainer,
  * state start afresh.  Call before dae_trainer_prepare() and instead of
  * dae_trainer_load_checkpoint() (a checkpoint of the fine-tuning run
  * resumes it).  %DAE_ERROR_INCOMPATIBLE if the architecture or band
- * layout differs; on error the trainer is unchanged.  One difference is
- * allowed: a model without band tonality (#DaeModelConfig.tonality) can
- * start a trainer whose model has it; the tonality inputs start with zero
- * weights (so the network first computes what @model did) and their
- * normalisation is computed by dae_trainer_prepare() from the training
- * mixtures.
+ * layout differs; on error the trainer is unchanged.  Two differences are
+ * allowed, and in both the network first computes what @model did:
+ *
+ * - a model without band tonality (#DaeModelConfig.tonality) can start a
+ *   trainer whose model has it; the tonality inputs start with zero
+ *   weights and their normalisation is computed by dae_trainer_prepare()
+ *   from the training mixtures;
+ * - a model can start a trainer whose network has more units in one or
+ *   more hidden layers (enc_dense, enc_gru, bottleneck, dec_gru; none
+ *   fewer, nothing else different): the old units keep their weights, the
+ *   new ones get random incoming weights (from the trainer's seed) and
+ *   zero outgoing ones.
  */
 DAE_API DaeStatus       dae_trainer_init_from_model   (DaeTrainer *trainer,
                                                        const DaeModel *model,
