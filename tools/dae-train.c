@@ -67,6 +67,7 @@ typedef struct
   gchar *info_file;
   gchar *checkpoint;
   gchar *save_epochs;
+  gint weight_bits;
   gchar *info_text;
   gchar *init;
   gboolean resume;
@@ -394,7 +395,8 @@ print_info (const gchar * path)
   printf ("gain skip:   %s\n", config.gain_skip ? "yes" : "no");
   printf ("predictive:  %s\n", config.predictive ? "yes (each frame is "
       "predicted from the previous ones; for anomaly scoring only)" : "no");
-  printf ("parameters:  %zu\n", dae_model_get_n_params (model));
+  printf ("parameters:  %zu (%u-bit weights)\n",
+      dae_model_get_n_params (model), dae_model_get_weight_bits (model));
   printf ("VAD:         %s\n", config.has_vad ? "yes" : "no");
   if (threshold >= 0)
     printf ("threshold:   %g\n", threshold);
@@ -518,6 +520,10 @@ make_option_context (Options * o)
     {"save-epochs", 0, 0, G_OPTION_ARG_FILENAME, &o->save_epochs,
         "Also write every epoch's weights to DIR/epoch-NNN.dae (for "
           "'dae-train average')", "DIR"},
+    {"weight-bits", 0, 0, G_OPTION_ARG_INT, &o->weight_bits,
+        "average: store the weights as 16-bit floats (IEEE half: half the "
+          "file, each weight within 2^-11 of its value) or 32-bit ones "
+          "(default)", "16|32"},
     {"info-text", 0, 0, G_OPTION_ARG_STRING, &o->info_text,
         "Text to store in the model (before the command line and data "
           "summary that are always stored)", "TEXT"},
@@ -740,6 +746,7 @@ options_init (Options * o)
   o->threshold_quantile = NAN;
   o->alarm_hold = NAN;
   o->seed = 1;
+  o->weight_bits = 32;
   o->threads = DEFAULT_THREADS;
   o->max_seconds = 0;
 }
@@ -1273,8 +1280,8 @@ average_info (const gchar * info_text, const char *first, gchar ** inputs,
 }
 
 static int
-average (const gchar * output, const gchar * info_text, gchar ** inputs,
-    int n_inputs)
+average (const gchar * output, const gchar * info_text, int weight_bits,
+    gchar ** inputs, int n_inputs)
 {
   DaeModel **models = g_new0 (DaeModel *, n_inputs);
   DaeModel *mean = NULL;
@@ -1296,12 +1303,24 @@ average (const gchar * output, const gchar * info_text, gchar ** inputs,
     fprintf (stderr, PROGRAM ": cannot average: %s\n", error.message);
     goto out;
   }
+  if (weight_bits != 32) {
+    DaeModel *stored;
+
+    if (dae_model_new_with_weight_bits (mean, (unsigned) weight_bits,
+            &stored, &error) != DAE_OK) {
+      fprintf (stderr, PROGRAM ": cannot store %d-bit weights: %s\n",
+          weight_bits, error.message);
+      goto out;
+    }
+    dae_model_unref (mean);
+    mean = stored;
+  }
   if (dae_model_save_file (mean, output, &error) != DAE_OK) {
     fprintf (stderr, PROGRAM ": cannot write %s: %s\n", output, error.message);
     goto out;
   }
-  fprintf (stderr, PROGRAM ": wrote %s (mean of %d models)\n", output,
-      n_inputs);
+  fprintf (stderr, PROGRAM ": wrote %s (mean of %d models, %d-bit "
+      "weights)\n", output, n_inputs, weight_bits);
   ret = EXIT_OK;
 
 out:
@@ -1374,8 +1393,15 @@ main (int argc, char **argv)
         || options.normal != NULL)
       usage_error ("average takes model files, not --speech, --noise or "
           "--normal");
+    else if (options.weight_bits != 16 && options.weight_bits != 32)
+      usage_error ("--weight-bits must be 16 or 32");
     else
-      ret = average (options.output, options.info_text, args + 2, n_args - 2);
+      ret = average (options.output, options.info_text, options.weight_bits,
+          args + 2, n_args - 2);
+    goto done;
+  }
+  if (options.weight_bits != 32) {
+    usage_error ("--weight-bits belongs to average");
     goto done;
   }
   if (n_args > 2) {

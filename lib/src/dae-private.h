@@ -323,6 +323,8 @@ struct DaeModel
   char info[DAE_MODEL_INFO_MAX];        /* NUL-terminated */
   DaeNet net;
   size_t n_params;              /* trainable floats in net */
+  unsigned weight_bits;         /* 32, or 16: every tensor value is an
+                                 * IEEE half, and is stored as one */
   float *storage;               /* one block: every array above */
 };
 
@@ -332,6 +334,13 @@ struct DaeModel
 DaeStatus       dae_model_alloc               (const DaeModelConfig *config,
                                                DaeModel **model_out,
                                                DaeError *error);
+/* IEEE 754 binary16: dae_half_from_float rounds to the nearest half, ties
+ * to even (beyond 65504 to infinity; NaN stays NaN); dae_half_to_float is
+ * exact. */
+uint16_t        dae_half_from_float           (float value);
+float           dae_half_to_float             (uint16_t half);
+#define DAE_HALF_MAX 65504.0f
+
 /* Fills tensors[] with the model's trainable tensors in a fixed order;
  * returns their count (<= DAE_MAX_TENSORS). */
 size_t          dae_model_list_tensors        (DaeModel *model,

@@ -1,4 +1,4 @@
-/* libdae — the on-disk model format (.dae), version 1.2
+/* libdae — the on-disk model format (.dae), version 1.3
  * Copyright (C) 2026 The dae authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
@@ -19,7 +19,7 @@
  *
  *     0  u8[8]  magic "DAEMODL\0"
  *     8  u16    major version (1; other majors are refused)
- *    10  u16    minor version (2; files of minors 0 and 1 and of higher
+ *    10  u16    minor version (3; files of minors 0 to 2 and of higher
  *               minors of major 1 are read)
  *    12  u32    header size (128)
  *    16  u64    total file size in bytes
@@ -65,6 +65,9 @@
  *                                    bytes (optional: "" when absent)
  *   then every tensor of dae_model_list_tensors() as f32 [rows, cols]
  *   (biases are [rows, 1]), for example "enc_gru.w" [3 * enc_gru, enc_dense].
+ *   Since 1.3 the tensors may instead all be f16 (IEEE-754 binary16; all or
+ *   none: dae_model_get_weight_bits() says which); the other records stay
+ *   f32.  1.2 readers refuse such files (unknown dtype).
  *
  * Since 1.1, last, only with DAE_FORMAT_FLAG_ERROR_SCALE:
  *
@@ -81,7 +84,7 @@
 #define DAE_FORMAT_MAGIC                "DAEMODL"       /* + NUL = 8 bytes */
 #define DAE_FORMAT_MAGIC_SIZE           8
 #define DAE_FORMAT_VERSION_MAJOR        1
-#define DAE_FORMAT_VERSION_MINOR        2
+#define DAE_FORMAT_VERSION_MINOR        3
 
 #define DAE_FORMAT_HEADER_SIZE          128
 #define DAE_FORMAT_RECORD_SIZE          64
@@ -124,6 +127,7 @@
 
 #define DAE_FORMAT_DTYPE_F32            1
 #define DAE_FORMAT_DTYPE_UTF8           2
+#define DAE_FORMAT_DTYPE_F16            3       /* since 1.3, tensors only */
 
 #define DAE_FORMAT_FLAG_HAS_VAD         (1u << 0)
 #define DAE_FORMAT_FLAG_GAIN_SKIP       (1u << 1)

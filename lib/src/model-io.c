@@ -187,6 +187,71 @@ put_f32 (unsigned char *p, float f)
   put_u32 (p, u);
 }
 
+uint16_t
+dae_half_from_float (float value)
+{
+  uint32_t u;
+  uint32_t a;
+  uint32_t sign;
+  uint32_t h;
+  uint32_t rem;
+  uint32_t half;
+
+  memcpy (&u, &value, sizeof (u));
+  sign = (u >> 16) & 0x8000u;
+  a = u & 0x7fffffffu;
+  if (a > 0x7f800000u)
+    return (uint16_t) (sign | 0x7e00u); /* NaN */
+  if (a >= 0x477ff000u)
+    return (uint16_t) (sign | 0x7c00u); /* 65520 and up: infinity */
+  if (a >= 0x38800000u) {
+    /* normal: rebias the exponent, keep 10 of 23 mantissa bits; a carry
+     * out of the mantissa correctly bumps the exponent */
+    h = ((a >> 23) - 112u) << 10 | (a & 0x7fffffu) >> 13;
+    rem = a & 0x1fffu;
+    if (rem > 0x1000u || (rem == 0x1000u && (h & 1u)))
+      h++;
+    return (uint16_t) (sign | h);
+  } else {
+    /* below 2^-14: a multiple of 2^-24 (a subnormal half, or zero); the
+     * value is m 2^(e - 150) with the implicit bit in m, so the count of
+     * 2^-24 units is m >> (126 - e), rounded */
+    uint32_t e = a >> 23;
+    uint32_t m = (a & 0x7fffffu) | 0x800000u;
+    uint32_t shift = 126u - e;
+
+    if (e == 0 || shift > 24u)
+      return (uint16_t) sign;   /* below a quarter unit: zero */
+    h = m >> shift;
+    rem = m & ((1u << shift) - 1u);
+    half = 1u << (shift - 1u);
+    if (rem > half || (rem == half && (h & 1u)))
+      h++;
+    return (uint16_t) (sign | h);
+  }
+}
+
+float
+dae_half_to_float (uint16_t half)
+{
+  uint32_t sign = (uint32_t) (half & 0x8000u) << 16;
+  uint32_t e = (half >> 10) & 0x1fu;
+  uint32_t m = half & 0x3ffu;
+  uint32_t u;
+  float f;
+
+  if (e == 0) {
+    f = (float) m *0x1p-24f;    /* zero or subnormal, exact */
+    return sign ? -f : f;
+  }
+  if (e == 31)
+    u = sign | 0x7f800000u | m << 13;
+  else
+    u = sign | (e + 112u) << 23 | m << 13;
+  memcpy (&f, &u, sizeof (f));
+  return f;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Records                                                                   */
 
@@ -302,6 +367,8 @@ check_record (size_t size, size_t index,
 
   if (dtype == DAE_FORMAT_DTYPE_F32)
     elem_size = 4;
+  else if (dtype == DAE_FORMAT_DTYPE_F16)
+    elem_size = 2;
   else if (dtype == DAE_FORMAT_DTYPE_UTF8)
     elem_size = 1;
   else
@@ -349,6 +416,15 @@ read_floats (const unsigned char *src, size_t n, float *dest)
     dest[i] = get_f32 (src + 4 * i);
 }
 
+static void
+read_halfs (const unsigned char *src, size_t n, float *dest)
+{
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    dest[i] = dae_half_to_float (get_u16 (src + 2 * i));
+}
+
 DaeStatus
 dae_model_load_memory (const void *data, size_t size, DaeModel ** model_out,
     DaeError * error)
@@ -367,6 +443,8 @@ dae_model_load_memory (const void *data, size_t size, DaeModel ** model_out,
   RecordSpec specs[MAX_SPECS];
   DaeTensor tensors[DAE_MAX_TENSORS];
   size_t n_specs;
+  size_t n_tensors;
+  int weights_f16 = 0;
   size_t table_end;
   uint64_t prev_end;
   size_t i;
@@ -465,6 +543,7 @@ dae_model_load_memory (const void *data, size_t size, DaeModel ** model_out,
 
   n_specs = record_specs (&config, (flags & DAE_FORMAT_FLAG_ERROR_SCALE) != 0,
       specs, tensors);
+  n_tensors = dae_model_config_tensor_shapes (&config, tensors);
 
   /* Payloads lie after the table, in record order, without overlap; so the
    * records found below together account for at most size bytes. */
@@ -523,6 +602,22 @@ dae_model_load_memory (const void *data, size_t size, DaeModel ** model_out,
     shape0 = get_u32 (rec + DAE_FORMAT_REC_SHAPE0);
     shape1 = get_u32 (rec + DAE_FORMAT_REC_SHAPE1);
 
+    /* since 1.3 the tensors may all be halves (and then all are) */
+    if (j >= 4 && j < 4 + n_tensors && dtype == DAE_FORMAT_DTYPE_F16
+        && spec->dtype == DAE_FORMAT_DTYPE_F32) {
+      if (j > 4 && !weights_f16)
+        return dae_set_error (error, DAE_ERROR_BAD_FORMAT,
+            "record '%s': 16-bit floats, but '%s' has 32-bit ones (all "
+            "tensors of a file have the same dtype)", spec->name,
+            specs[4].name);
+      weights_f16 = 1;
+      spec->dtype = dtype;
+    } else if (j > 4 && j < 4 + n_tensors && weights_f16) {
+      return dae_set_error (error, DAE_ERROR_BAD_FORMAT,
+          "record '%s': dtype %" PRIu32 ", but '%s' has 16-bit floats (all "
+          "tensors of a file have the same dtype)", spec->name, dtype,
+          specs[4].name);
+    }
     if (dtype != spec->dtype)
       return dae_set_error (error, DAE_ERROR_BAD_FORMAT,
           "record '%s': dtype %" PRIu32 ", expected %" PRIu32, spec->name,
@@ -564,7 +659,8 @@ dae_model_load_memory (const void *data, size_t size, DaeModel ** model_out,
 
   {
     DaeTensor dest[DAE_MAX_TENSORS];
-    size_t n_tensors = dae_model_list_tensors (model, dest);
+
+    dae_model_list_tensors (model, dest);
 
     read_floats (bytes + specs[0].offset, config.n_bands, model->band_centers);
     read_floats (bytes + specs[1].offset, dae_model_config_n_features (&config),
@@ -575,9 +671,15 @@ dae_model_load_memory (const void *data, size_t size, DaeModel ** model_out,
       memcpy (model->info, bytes + specs[3].offset, specs[3].shape[0]);
       model->info[specs[3].shape[0]] = '\0';
     }
-    for (i = 0; i < n_tensors; i++)
-      read_floats (bytes + specs[4 + i].offset,
-          dest[i].rows * dest[i].cols, dest[i].data);
+    for (i = 0; i < n_tensors; i++) {
+      if (weights_f16)
+        read_halfs (bytes + specs[4 + i].offset,
+            dest[i].rows * dest[i].cols, dest[i].data);
+      else
+        read_floats (bytes + specs[4 + i].offset,
+            dest[i].rows * dest[i].cols, dest[i].data);
+    }
+    model->weight_bits = weights_f16 ? 16 : 32;
     if (flags & DAE_FORMAT_FLAG_ERROR_SCALE)
       read_floats (bytes + specs[4 + n_tensors].offset, config.n_bands,
           model->error_scale);
@@ -766,8 +868,12 @@ dae_model_save_memory (const DaeModel * model, void **data_out,
   specs[2].floats = model->norm_std;
   specs[3].text = model->info;
   specs[3].shape[0] = (uint32_t) strlen (model->info);
-  for (i = 0; i < n_tensors; i++)
+  for (i = 0; i < n_tensors; i++) {
     specs[4 + i].floats = tensors[i].data;
+    /* the values are halves already (dae_model_new_with_weight_bits) */
+    if (model->weight_bits == 16)
+      specs[4 + i].dtype = DAE_FORMAT_DTYPE_F16;
+  }
   specs[4 + n_tensors].floats = model->error_scale;
 
   pos = DAE_FORMAT_HEADER_SIZE + DAE_FORMAT_RECORD_SIZE * (uint64_t) n_specs;
@@ -775,7 +881,8 @@ dae_model_save_memory (const DaeModel * model, void **data_out,
     uint64_t n_elems = spec_elems (&specs[i]);
 
     specs[i].byte_size = n_elems *
-        (specs[i].dtype == DAE_FORMAT_DTYPE_F32 ? 4 : 1);
+        (specs[i].dtype == DAE_FORMAT_DTYPE_F32 ? 4 :
+        specs[i].dtype == DAE_FORMAT_DTYPE_F16 ? 2 : 1);
     specs[i].offset = align_up (pos);
     pos = specs[i].offset + specs[i].byte_size;
   }
@@ -839,6 +946,11 @@ dae_model_save_memory (const DaeModel * model, void **data_out,
 
     if (spec->dtype == DAE_FORMAT_DTYPE_UTF8) {
       memcpy (payload, spec->text, (size_t) spec->byte_size);
+    } else if (spec->dtype == DAE_FORMAT_DTYPE_F16) {
+      size_t k;
+
+      for (k = 0; k < spec->byte_size / 2; k++)
+        put_u16 (payload + 2 * k, dae_half_from_float (spec->floats[k]));
     } else {
       size_t k;
 

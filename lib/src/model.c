@@ -311,6 +311,7 @@ dae_model_alloc (const DaeModelConfig * config, DaeModel ** model_out,
   model->anomaly_threshold = -1.0f;
   model->info[0] = '\0';
   model->n_params = n_params;
+  model->weight_bits = 32;
 
   cursor = model->storage;
   model->band_centers = take (&cursor, config->n_bands);
@@ -484,6 +485,80 @@ size_t
 dae_model_get_n_params (const DaeModel * model)
 {
   return model != NULL ? model->n_params : 0;
+}
+
+unsigned
+dae_model_get_weight_bits (const DaeModel * model)
+{
+  return model != NULL ? model->weight_bits : 32;
+}
+
+DaeStatus
+dae_model_new_with_weight_bits (const DaeModel * model, unsigned bits,
+    DaeModel ** model_out, DaeError * error)
+{
+  DaeTensor src[DAE_MAX_TENSORS];
+  DaeTensor dest[DAE_MAX_TENSORS];
+  DaeModel *copy;
+  size_t n_tensors;
+  size_t n_features;
+  size_t nb;
+  size_t i;
+  size_t k;
+  DaeStatus status;
+
+  if (model == NULL || model_out == NULL)
+    return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
+        "model or model_out is NULL");
+  if (bits != 16 && bits != 32)
+    return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
+        "weight bits %u: 16 or 32", bits);
+  /* reads only: list_tensors takes a mutable model for the trainer */
+  n_tensors = dae_model_list_tensors ((DaeModel *) model, src);
+  if (bits == 16) {
+    for (k = 0; k < n_tensors; k++) {
+      for (i = 0; i < src[k].rows * src[k].cols; i++) {
+        float w = src[k].data[i];
+
+        /* what rounds to a finite half: below 65520 in magnitude */
+        if (!(fabsf (w) < DAE_HALF_MAX + 16.0f))
+          return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
+              "%s[%zu] = %g does not fit in a 16-bit float (at most %g)",
+              src[k].name, i, (double) w, (double) DAE_HALF_MAX);
+      }
+    }
+  }
+
+  if ((status = dae_model_alloc (&model->config, &copy, error)) != DAE_OK)
+    return status;
+  nb = model->config.n_bands;
+  n_features = dae_model_config_n_features (&model->config);
+  memcpy (copy->band_centers, model->band_centers, nb * sizeof (float));
+  memcpy (copy->norm_mean, model->norm_mean, n_features * sizeof (float));
+  memcpy (copy->norm_std, model->norm_std, n_features * sizeof (float));
+  memcpy (copy->error_scale, model->error_scale, nb * sizeof (float));
+  copy->config = model->config;
+  copy->anomaly_threshold = model->anomaly_threshold;
+  copy->calib_quantile = model->calib_quantile;
+  copy->calib_false_alarms_per_hour = model->calib_false_alarms_per_hour;
+  copy->calib_held_out_seconds = model->calib_held_out_seconds;
+  copy->calib_hold_seconds = model->calib_hold_seconds;
+  memcpy (copy->info, model->info, sizeof (copy->info));
+  dae_model_list_tensors (copy, dest);
+  for (k = 0; k < n_tensors; k++) {
+    size_t n = src[k].rows * src[k].cols;
+
+    if (bits == 16) {
+      for (i = 0; i < n; i++)
+        dest[k].data[i] =
+            dae_half_to_float (dae_half_from_float (src[k].data[i]));
+    } else {
+      memcpy (dest[k].data, src[k].data, n * sizeof (float));
+    }
+  }
+  copy->weight_bits = bits;
+  *model_out = copy;
+  return DAE_OK;
 }
 
 /* ------------------------------------------------------------------------ */

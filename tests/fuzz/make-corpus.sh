@@ -8,6 +8,7 @@
 set -eu
 cd "$(dirname "$0")/../.."
 mkmodel=${1:-build}/tools/dae-mkmodel
+train=${1:-build}/tools/dae-train
 corpus=tests/fuzz/corpus
 
 mkdir -p "$corpus/model" "$corpus/processor" "$corpus/element"
@@ -26,6 +27,9 @@ mkdir -p "$corpus/model" "$corpus/processor" "$corpus/element"
 "$mkmodel" --rate 16000 --window 32 --hop 16 --bands 4 --enc-dense 2 \
     --enc-gru 3 --bottleneck 2 --dec-gru 3 --tonality --seed 5 \
     -o "$corpus/model/tiny-16k-tonality.dae"
+# 16-bit weights (format 1.3): the mean of one model is that model
+"$train" average --weight-bits 16 -o "$corpus/model/small-16k-half.dae" \
+    "$corpus/model/small-16k.dae" 2>/dev/null
 head -c 200 "$corpus/model/tiny-8k.dae" > "$corpus/model/truncated-header.dae"
 
 python3 - "$corpus" <<'PY'

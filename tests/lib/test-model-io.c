@@ -778,7 +778,7 @@ test_layout (void)
   buf = save_bytes (model, &size);
   g_assert_cmpmem (buf, 8, "DAEMODL\0", 8);
   g_assert_cmpuint (buf[8] | (buf[9] << 8), ==, 1);
-  g_assert_cmpuint (buf[10] | (buf[11] << 8), ==, 2);
+  g_assert_cmpuint (buf[10] | (buf[11] << 8), ==, 3);
   g_assert_cmpuint (le32 (buf + 12), ==, 128);
   g_assert_cmpuint (le64 (buf + 16), ==, size);
   crc = le32 (buf + 24);
@@ -1452,7 +1452,7 @@ static const Corruption corruptions[] = {
   {"/model/io/corrupt/bad-magic", mutate_magic, TRUE,
       DAE_ERROR_BAD_FORMAT, "bad magic", NULL},
   {"/model/io/corrupt/version-2", mutate_version_2, TRUE,
-      DAE_ERROR_UNSUPPORTED_VERSION, "version 2.2 is not supported", NULL},
+      DAE_ERROR_UNSUPPORTED_VERSION, "version 2.3 is not supported", NULL},
   {"/model/io/corrupt/newer-minor-version", mutate_minor_version, TRUE,
         DAE_OK, NULL,
       "A higher minor version of major 1 still loads (forward compatible)."},
@@ -1674,6 +1674,289 @@ test_tonality_roundtrip (void)
   assert_message_contains (&error, "norm.std");
   assert_message_contains (&error, "expected 16");
   g_free (buf);
+  dae_model_unref (model);
+}
+
+static float
+half_bits_to_float (guint16 h)
+{
+  return dae_half_to_float (h);
+}
+
+static void
+test_half_convert (void)
+{
+  static const struct
+  {
+    float value;
+    guint16 half;
+  } cases[] = {
+    {0.0f, 0x0000}, {-0.0f, 0x8000}, {1.0f, 0x3c00}, {-2.0f, 0xc000},
+    {65504.0f, 0x7bff}, {65519.99f, 0x7bff}, {65520.0f, 0x7c00},
+    {1e30f, 0x7c00}, {-1e30f, 0xfc00},
+    {0x1p-14f, 0x0400}, {0x1p-24f, 0x0001}, {-0x1p-24f, 0x8001},
+    /* ties go to the even half */
+    {0x1p-25f, 0x0000}, {0x3p-25f, 0x0002}, {0x5p-25f, 0x0002},
+    {1.0f + 0x1p-11f, 0x3c00}, {1.0f + 0x3p-11f, 0x3c02},
+    /* just above a tie rounds up; a carry into the exponent */
+    {0x1.8p-25f, 0x0001}, {2.0f - 0x1p-12f, 0x4000},
+    /* the largest subnormal half, and the float below 2^-14 that rounds
+     * up to the smallest normal one */
+    {0x3ffp-24f, 0x03ff}, {0x1.fffffep-15f, 0x0400},
+    {1e-30f, 0x0000}, {1e-40f, 0x0000},
+  };
+  GRand *rand = g_rand_new_with_seed (TEST_SEED);
+  guint32 h;
+  gsize i;
+
+  g_test_summary ("IEEE half conversion: every half round-trips through "
+      "float exactly (NaN stays NaN, infinities stay); floats round to the "
+      "nearest half, ties to even, subnormals included, and beyond 65504 "
+      "past the midpoint to infinity; random floats of every magnitude land "
+      "on the nearest half.");
+
+  for (h = 0; h < 0x10000; h++) {
+    float f = dae_half_to_float ((guint16) h);
+
+    if ((h & 0x7c00) == 0x7c00 && (h & 0x3ff) != 0) {
+      g_assert_true (isnan (f));
+      g_assert_true (isnan (dae_half_to_float (dae_half_from_float (f))));
+    } else {
+      g_assert_cmphex (dae_half_from_float (f), ==, h);
+    }
+  }
+  g_assert_true (isinf (dae_half_to_float (0x7c00)));
+  g_assert_cmpfloat (dae_half_to_float (0x7bff), ==, DAE_HALF_MAX);
+  g_assert_cmpfloat (dae_half_to_float (0x0001), ==, 0x1p-24f);
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_test_message ("%a -> 0x%04x", (double) cases[i].value, cases[i].half);
+    g_assert_cmphex (dae_half_from_float (cases[i].value), ==, cases[i].half);
+  }
+
+  /* nearest: no finite neighbour of the chosen half is closer */
+  for (i = 0; i < 200000; i++) {
+    float x = (float) (g_rand_double_range (rand, -1.0, 1.0)
+        * pow (2.0, g_rand_double_range (rand, -30.0, 16.0)));
+    guint16 q = dae_half_from_float (x);
+    double d = fabs ((double) x - (double) half_bits_to_float (q));
+    guint16 mag = q & 0x7fff;
+
+    g_assert_cmpuint (mag, <, 0x7c00);
+    if (mag > 0)
+      g_assert_cmpfloat (d, <=,
+          fabs ((double) x - (double) half_bits_to_float ((guint16) (q - 1))));
+    if (mag < 0x7bff)
+      g_assert_cmpfloat (d, <=,
+          fabs ((double) x - (double) half_bits_to_float ((guint16) (q + 1))));
+    if (mag == 0)
+      g_assert_cmpfloat (d, <=, 0x1p-25);
+  }
+  g_rand_free (rand);
+}
+
+static void
+test_half_roundtrip (void)
+{
+  DaeModelConfig config;
+  DaeModel *model = NULL;
+  DaeModel *half = NULL;
+  DaeModel *loaded = NULL;
+  DaeModel *back = NULL;
+  DaeError error;
+  DaeTensor tf[DAE_MAX_TENSORS];
+  DaeTensor th[DAE_MAX_TENSORS];
+  guint8 *buf_f;
+  guint8 *buf_h;
+  guint8 *again;
+  gsize size_f;
+  gsize size_h;
+  gsize size_again;
+  gsize tensor_bytes = 0;
+  size_t n;
+  size_t i;
+  size_t k;
+
+  g_test_summary ("dae_model_new_with_weight_bits (16) rounds every weight "
+      "to the nearest half and keeps the rest; the file stores the tensors "
+      "as f16 (2 bytes each, the other records f32), loads back as the same "
+      "model with 16 weight bits, and saves to the same bytes; 32 bits "
+      "writes f32 again.  A weight too large for a half, and bits other than "
+      "16 and 32, are refused naming the problem.");
+
+  small_config (&config, TRUE);
+  g_assert_cmpint (dae_model_alloc (&config, &model, &error), ==, DAE_OK);
+  dae_model_init_random (model, TEST_SEED);
+  g_strlcpy (model->info, "half test", sizeof (model->info));
+  model->anomaly_threshold = 1.25f;
+  n = dae_model_list_tensors (model, tf);
+  /* some values that are not halves: tiny, subnormal-range, large */
+  tf[0].data[0] = 1e-7f;
+  tf[0].data[1] = -3e-9f;
+  tf[1].data[0] = 1000.3f;
+  g_assert_cmpuint (dae_model_get_weight_bits (model), ==, 32);
+
+  g_assert_cmpint (dae_model_new_with_weight_bits (model, 16, &half, &error),
+      ==, DAE_OK);
+  g_assert_cmpuint (dae_model_get_weight_bits (half), ==, 16);
+  g_assert_cmpstr (dae_model_get_info (half), ==, "half test");
+  g_assert_cmpfloat (dae_model_get_anomaly_threshold (half), ==, 1.25f);
+  g_assert_cmpmem (half->norm_mean, config.n_bands * sizeof (float),
+      model->norm_mean, config.n_bands * sizeof (float));
+  g_assert_cmpuint (dae_model_list_tensors (half, th), ==, n);
+  for (k = 0; k < n; k++) {
+    for (i = 0; i < tf[k].rows * tf[k].cols; i++) {
+      float w = tf[k].data[i];
+      float q = th[k].data[i];
+
+      g_assert_cmpfloat (q, ==, dae_half_to_float (dae_half_from_float (w)));
+      g_assert_cmpfloat (fabsf (q - w), <=, fabsf (w) * 0x1p-11f + 0x1p-25f);
+    }
+    tensor_bytes += 2 * tf[k].rows * tf[k].cols;
+  }
+  g_assert_cmpfloat (th[0].data[1], ==, 0.0f);
+  g_assert_cmpfloat (th[1].data[0], ==, 1000.5f);
+
+  buf_f = save_bytes (model, &size_f);
+  buf_h = save_bytes (half, &size_h);
+  /* each tensor's payload is half as large (alignment aside) */
+  g_assert_cmpuint (size_h, <=, size_f - tensor_bytes + 64 * n);
+  g_assert_cmpuint (size_h, <, size_f);
+  for (k = 0; k < n; k++) {
+    gsize rec = find_record (buf_h, tf[k].name);
+
+    g_assert_cmpuint (le32 (buf_h + rec + DAE_FORMAT_REC_DTYPE), ==,
+        DAE_FORMAT_DTYPE_F16);
+    g_assert_cmpuint (le64 (buf_h + rec + DAE_FORMAT_REC_BYTE_SIZE), ==,
+        2 * tf[k].rows * tf[k].cols);
+  }
+  g_assert_cmpuint (le32 (buf_h + find_record (buf_h,
+              DAE_FORMAT_NAME_NORM_MEAN) + DAE_FORMAT_REC_DTYPE), ==,
+      DAE_FORMAT_DTYPE_F32);
+
+  g_assert_cmpint (dae_model_load_memory (buf_h, size_h, &loaded, &error), ==,
+      DAE_OK);
+  g_assert_cmpuint (dae_model_get_weight_bits (loaded), ==, 16);
+  assert_models_equal (half, loaded);
+  again = save_bytes (loaded, &size_again);
+  g_assert_cmpmem (again, size_again, buf_h, size_h);
+  g_free (again);
+
+  /* back to 32 bits: the half values, stored as f32 */
+  g_assert_cmpint (dae_model_new_with_weight_bits (loaded, 32, &back, &error),
+      ==, DAE_OK);
+  g_assert_cmpuint (dae_model_get_weight_bits (back), ==, 32);
+  assert_models_equal (half, back);
+  again = save_bytes (back, &size_again);
+  g_assert_cmpuint (size_again, ==, size_f);
+  g_assert_cmpuint (le32 (again + find_record (again, tf[0].name)
+          + DAE_FORMAT_REC_DTYPE), ==, DAE_FORMAT_DTYPE_F32);
+  g_free (again);
+  dae_model_unref (back);
+  back = NULL;
+
+  /* refused, model_out untouched */
+  g_assert_cmpint (dae_model_new_with_weight_bits (model, 8, &back, &error),
+      ==, DAE_ERROR_INVALID_ARGUMENT);
+  assert_message_contains (&error, "16 or 32");
+  tf[2].data[3] = 70000.0f;
+  g_assert_cmpint (dae_model_new_with_weight_bits (model, 16, &back, &error),
+      ==, DAE_ERROR_INVALID_ARGUMENT);
+  assert_message_contains (&error, tf[2].name);
+  assert_message_contains (&error, "16-bit");
+  g_assert_null (back);
+  g_assert_cmpint (dae_model_new_with_weight_bits (model, 32, &back, &error),
+      ==, DAE_OK);
+  dae_model_unref (back);
+
+  dae_model_unref (loaded);
+  dae_model_unref (half);
+  dae_model_unref (model);
+  g_free (buf_f);
+  g_free (buf_h);
+}
+
+/* loads buf (CRC fixed up first) and expects BAD_FORMAT with needle */
+static void
+assert_load_refused (guint8 * buf, gsize size, const char *needle)
+{
+  DaeModel *loaded = NULL;
+  DaeError error;
+
+  fix_crc (buf, size);
+  g_assert_cmpint (dae_model_load_memory (buf, size, &loaded, &error), ==,
+      DAE_ERROR_BAD_FORMAT);
+  g_assert_null (loaded);
+  assert_message_contains (&error, needle);
+}
+
+static void
+test_half_corrupt (void)
+{
+  DaeModelConfig config;
+  DaeModel *model = NULL;
+  DaeModel *half = NULL;
+  DaeError error;
+  DaeTensor t[DAE_MAX_TENSORS];
+  guint8 *buf;
+  guint8 *orig;
+  gsize size;
+  gsize rec;
+
+  g_test_summary ("Files that mix 16- and 32-bit tensors, store a "
+      "non-tensor record as f16, or hold an infinite or NaN half are refused "
+      "with the record named.");
+
+  small_config (&config, TRUE);
+  g_assert_cmpint (dae_model_alloc (&config, &model, &error), ==, DAE_OK);
+  dae_model_init_random (model, TEST_SEED);
+  dae_model_list_tensors (model, t);
+  g_assert_cmpint (dae_model_new_with_weight_bits (model, 16, &half, &error),
+      ==, DAE_OK);
+
+  /* a 32-bit file whose second tensor claims f16 (half the bytes, the
+   * payload's second half then unused) */
+  orig = save_bytes (model, &size);
+  buf = g_memdup2 (orig, size);
+  rec = find_record (buf, t[1].name);
+  set_le32 (buf + rec + DAE_FORMAT_REC_DTYPE, DAE_FORMAT_DTYPE_F16);
+  set_le64 (buf + rec + DAE_FORMAT_REC_BYTE_SIZE,
+      le64 (buf + rec + DAE_FORMAT_REC_BYTE_SIZE) / 2);
+  assert_load_refused (buf, size, "all tensors of a file have the same dtype");
+  g_free (buf);
+
+  /* the normalisation as f16 */
+  buf = g_memdup2 (orig, size);
+  rec = find_record (buf, DAE_FORMAT_NAME_NORM_MEAN);
+  set_le32 (buf + rec + DAE_FORMAT_REC_DTYPE, DAE_FORMAT_DTYPE_F16);
+  set_le64 (buf + rec + DAE_FORMAT_REC_BYTE_SIZE,
+      le64 (buf + rec + DAE_FORMAT_REC_BYTE_SIZE) / 2);
+  assert_load_refused (buf, size, DAE_FORMAT_NAME_NORM_MEAN);
+  g_free (buf);
+  g_free (orig);
+
+  /* a 16-bit file whose second tensor claims f32 with half the rows (the
+   * same bytes) */
+  orig = save_bytes (half, &size);
+  buf = g_memdup2 (orig, size);
+  rec = find_record (buf, t[1].name);
+  g_assert_cmpuint (t[1].rows % 2, ==, 0);
+  set_le32 (buf + rec + DAE_FORMAT_REC_DTYPE, DAE_FORMAT_DTYPE_F32);
+  set_le32 (buf + rec + DAE_FORMAT_REC_SHAPE0, (guint32) t[1].rows / 2);
+  assert_load_refused (buf, size, "all tensors of a file have the same dtype");
+  g_free (buf);
+
+  /* an infinite and a NaN half in a weight */
+  buf = g_memdup2 (orig, size);
+  rec = find_record (buf, t[2].name);
+  set_le16 (buf + le64 (buf + rec + DAE_FORMAT_REC_OFFSET) + 2, 0x7c00);
+  assert_load_refused (buf, size, "finite");
+  memcpy (buf, orig, size);
+  set_le16 (buf + le64 (buf + rec + DAE_FORMAT_REC_OFFSET) + 2, 0xfe01);
+  assert_load_refused (buf, size, "finite");
+  g_free (buf);
+  g_free (orig);
+
+  dae_model_unref (half);
   dae_model_unref (model);
 }
 
@@ -2017,6 +2300,9 @@ main (int argc, char **argv)
   g_test_add_func ("/model/io/roundtrip/band-range-predictive",
       test_band_range_roundtrip);
   g_test_add_func ("/model/io/roundtrip/tonality", test_tonality_roundtrip);
+  g_test_add_func ("/model/io/half/convert", test_half_convert);
+  g_test_add_func ("/model/io/roundtrip/half", test_half_roundtrip);
+  g_test_add_func ("/model/io/half/corrupt", test_half_corrupt);
   g_test_add_func ("/model/io/roundtrip/band-spacing",
       test_band_spacing_roundtrip);
   g_test_add_func ("/model/io/calibration", test_calibration);

@@ -15,7 +15,7 @@ export OPENBLAS_NUM_THREADS=1
 . "$(dirname "$0")/tap.sh"
 
 echo "TAP version 13"
-echo "1..30"
+echo "1..35"
 
 check_status "--help exits 0" 0 "$TRAIN" --help
 if grep -q -- "--steps-per-epoch" "$TMP/out" && grep -q -- "--bands" "$TMP/out"
@@ -56,6 +56,13 @@ check_status "--tonality with the anomaly recipe is a usage error (exit 2)" 2 \
 check_status "average without model files is a usage error (exit 2)" 2 \
   "$TRAIN" average -o "$TMP/x.dae"
 
+check_status "average --weight-bits 8 is a usage error (exit 2)" 2 \
+  "$TRAIN" average -o "$TMP/x.dae" --weight-bits 8 "$TMP/x.dae"
+
+check_status "--weight-bits with a training recipe is a usage error (exit 2)" 2 \
+  "$TRAIN" denoise --speech "$TMP" --noise "$TMP" -o "$TMP/x.dae" \
+  --weight-bits 16
+
 check_status "--init with a missing model exits 1" 1 \
   "$TRAIN" denoise --init "$TMP/missing.dae" --speech "$TMP" --noise "$TMP" \
   -o "$TMP/x.dae"
@@ -86,6 +93,9 @@ if ! command -v gst-launch-1.0 >/dev/null 2>&1 ||
   skip "--init with another rate is a usage error (exit 2)" "no training run"
   skip "--init --tonality adds band tonality to a model without it" "no training run"
   skip "--info shows the tonality inputs" "no training run"
+  skip "average --weight-bits 16 writes a smaller file with the same architecture" "no training run"
+  skip "--info shows 16-bit weights" "no training run"
+  skip "--init with more GRU units widens the model" "no training run"
   [ "$failed" -eq 0 ]
   exit
 fi
@@ -197,6 +207,37 @@ if "$TRAIN" --info "$TMP/tonal.dae" >"$TMP/out" 2>&1 &&
   ok "--info shows the tonality inputs"
 else
   not_ok "--info shows the tonality inputs" "$TMP/out"
+fi
+
+check_status "average --weight-bits 16 writes a smaller file with the same architecture" 0 \
+  "$TRAIN" average -o "$TMP/mean16.dae" --weight-bits 16 \
+  "$TMP/epochs/epoch-001.dae" "$TMP/epochs/epoch-002.dae"
+"$TRAIN" --info "$TMP/mean.dae" 2>&1 | grep -E "^(rate|bands|layers):" >"$TMP/a"
+"$TRAIN" --info "$TMP/mean16.dae" >"$TMP/out" 2>&1
+grep -E "^(rate|bands|layers):" "$TMP/out" >"$TMP/b"
+size32=$(wc -c <"$TMP/mean.dae")
+size16=$(wc -c <"$TMP/mean16.dae")
+if [ -s "$TMP/a" ] && cmp -s "$TMP/a" "$TMP/b" &&
+    [ "$size16" -lt $((size32 * 7 / 10)) ] &&
+    grep -q "^parameters: .*(16-bit weights)" "$TMP/out"; then
+  ok "--info shows 16-bit weights"
+else
+  echo "sizes: $size32 $size16" >>"$TMP/out"
+  not_ok "--info shows 16-bit weights" "$TMP/out"
+fi
+
+gru=$("$TRAIN" --info "$TMP/tiny.dae" 2>&1 | sed -n 's/^layers:.*-> GRU \([0-9]*\) -> gains.*/\1/p')
+if [ -n "$gru" ] &&
+    "$TRAIN" denoise --init "$TMP/tiny.dae" --dec-gru $((gru + 8)) \
+      --speech "$TMP/speech" --noise "$TMP/noise/pink.wav" -o "$TMP/wide.dae" \
+      --steps-per-epoch 2 --batch-size 2 --sequence-frames 20 \
+      --validation-sequences 2 --threads 1 --seed 4 --epochs 1 \
+      >"$TMP/out" 2>&1 &&
+    "$TRAIN" --info "$TMP/wide.dae" >>"$TMP/out" 2>&1 &&
+    grep -q "^layers:.*-> GRU $((gru + 8)) -> gains" "$TMP/out"; then
+  ok "--init with more GRU units widens the model"
+else
+  not_ok "--init with more GRU units widens the model" "$TMP/out"
 fi
 
 if grep -q "skipping $TMP/speech/broken.wav" "$TMP/train.out"; then

@@ -457,6 +457,37 @@ DAE_API const char *    dae_model_get_info            (const DaeModel *model);
 /** dae_model_get_n_params: Returns: the number of trainable parameters. */
 DAE_API size_t          dae_model_get_n_params        (const DaeModel *model);
 
+/**
+ * dae_model_get_weight_bits:
+ *
+ * Returns: 16 if every weight of @model is a 16-bit float (IEEE half) and
+ *   its file stores them so (half the size), else 32.  The network always
+ *   computes in float (or 8-bit, #DaeArithmetic) either way.
+ */
+DAE_API unsigned        dae_model_get_weight_bits     (const DaeModel *model);
+
+/**
+ * dae_model_new_with_weight_bits:
+ * @model: a model
+ * @bits: 16 or 32
+ * @model_out: (out) (transfer full) the copy
+ *
+ * A copy of @model whose weights are stored with @bits bits: 16 rounds
+ * every weight to the nearest IEEE half (relative error at most 2^-11 for
+ * weights above 6.1e-5 in magnitude, absolute error at most 3e-8 below)
+ * and dae_model_save_file() then writes them in half the bytes (format
+ * 1.3).  32 writes them as 32-bit floats again (the values stay as they
+ * are).
+ *
+ * Returns: %DAE_OK, %DAE_ERROR_NO_MEMORY, or %DAE_ERROR_INVALID_ARGUMENT
+ *   for other @bits or, with 16, a weight of magnitude 65520 or more (it
+ *   would not fit).
+ */
+DAE_API DaeStatus       dae_model_new_with_weight_bits (const DaeModel *model,
+                                                       unsigned bits,
+                                                       DaeModel **model_out,
+                                                       DaeError *error) DAE_WARN_UNUSED_RESULT;
+
 /* ------------------------------------------------------------------------ */
 /* STFT                                                                      */
 
