@@ -12,6 +12,7 @@
  *   dae-train denoise --speech SRC... --noise SRC... -o model.dae [options]
  *   dae-train anomaly --normal SRC... -o machine.dae [options]
  *   dae-train average -o model.dae EPOCH.dae...
+ *   dae-train convert --weight-bits 16 -o small.dae model.dae
  *   dae-train --info model.dae
  *
  * A SRC is a file, a directory (searched recursively for audio files) or
@@ -521,9 +522,9 @@ make_option_context (Options * o)
         "Also write every epoch's weights to DIR/epoch-NNN.dae (for "
           "'dae-train average')", "DIR"},
     {"weight-bits", 0, 0, G_OPTION_ARG_INT, &o->weight_bits,
-        "average: store the weights as 16-bit floats (IEEE half: half the "
-          "file, each weight within 2^-11 of its value) or 32-bit ones "
-          "(default)", "16|32"},
+        "average and convert: store the weights as 16-bit floats (IEEE "
+          "half: half the file, each weight within 2^-11 of its value) or "
+          "32-bit ones (default)", "16|32"},
     {"info-text", 0, 0, G_OPTION_ARG_STRING, &o->info_text,
         "Text to store in the model (before the command line and data "
           "summary that are always stored)", "TEXT"},
@@ -669,13 +670,14 @@ make_option_context (Options * o)
   };
   GOptionContext *context;
 
-  context = g_option_context_new ("denoise|anomaly|average - train a dae "
-      "model");
+  context = g_option_context_new ("denoise|anomaly|average|convert - train "
+      "a dae model");
   g_option_context_set_summary (context,
       "  dae-train denoise --speech SRC... --noise SRC... -o model.dae "
       "[OPTION...]\n"
       "  dae-train anomaly --normal SRC... -o machine.dae [OPTION...]\n"
       "  dae-train average -o model.dae EPOCH.dae...\n"
+      "  dae-train convert --weight-bits 16 -o small.dae model.dae\n"
       "  dae-train --info model.dae\n\n"
       "A SRC is an audio file in any format GStreamer can decode, a "
       "directory\n(searched recursively for audio files) or @LIST, a text "
@@ -693,7 +695,10 @@ make_option_context (Options * o)
       "average: writes the mean of the weights of models from one run, "
       "for example\nthe last epochs that --save-epochs wrote (the "
       "denoise models need no\ncalibration; averaged anomaly models have "
-      "no threshold).");
+      "no threshold).\n\n"
+      "convert: writes a model with its weights stored in --weight-bits "
+      "bits, all else\n(info text, threshold) unchanged; 16 halves the "
+      "file.");
   g_option_context_set_description (context,
       "Exit status: 0 ok, 1 runtime failure, 2 usage error, 130 "
       "interrupted.\n");
@@ -1334,6 +1339,36 @@ out:
   return ret;
 }
 
+/* convert: input with weight_bits-bit weights, all else unchanged */
+static int
+convert (const gchar * output, int weight_bits, const gchar * input)
+{
+  DaeModel *model = NULL;
+  DaeModel *stored = NULL;
+  DaeError error;
+  int ret = EXIT_FAILURE;
+
+  if (dae_model_load_file (input, &model, &error) != DAE_OK) {
+    fprintf (stderr, PROGRAM ": %s\n", error.message);
+    return EXIT_FAILURE;
+  }
+  if (dae_model_new_with_weight_bits (model, (unsigned) weight_bits, &stored,
+          &error) != DAE_OK) {
+    fprintf (stderr, PROGRAM ": cannot store %d-bit weights: %s\n",
+        weight_bits, error.message);
+  } else if (dae_model_save_file (stored, output, &error) != DAE_OK) {
+    fprintf (stderr, PROGRAM ": cannot write %s: %s\n", output, error.message);
+  } else {
+    fprintf (stderr, PROGRAM ": wrote %s (%d-bit weights)\n", output,
+        weight_bits);
+    ret = EXIT_OK;
+  }
+  dae_model_unref (model);
+  if (stored != NULL)
+    dae_model_unref (stored);
+  return ret;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1400,8 +1435,19 @@ main (int argc, char **argv)
           args + 2, n_args - 2);
     goto done;
   }
+  if (strcmp (args[1], "convert") == 0) {
+    if (options.output == NULL)
+      usage_error ("--output (-o) is required");
+    else if (n_args != 3)
+      usage_error ("convert takes one model file");
+    else if (options.weight_bits != 16 && options.weight_bits != 32)
+      usage_error ("--weight-bits must be 16 or 32");
+    else
+      ret = convert (options.output, options.weight_bits, args[2]);
+    goto done;
+  }
   if (options.weight_bits != 32) {
-    usage_error ("--weight-bits belongs to average");
+    usage_error ("--weight-bits belongs to average and convert");
     goto done;
   }
   if (n_args > 2) {
@@ -1434,7 +1480,7 @@ main (int argc, char **argv)
     }
   } else {
     gchar *message = g_strdup_printf ("unknown recipe '%s' (denoise, "
-        "anomaly or average)", args[1]);
+        "anomaly, average or convert)", args[1]);
 
     usage_error (message);
     g_free (message);

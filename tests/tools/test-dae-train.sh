@@ -15,7 +15,7 @@ export OPENBLAS_NUM_THREADS=1
 . "$(dirname "$0")/tap.sh"
 
 echo "TAP version 13"
-echo "1..35"
+echo "1..37"
 
 check_status "--help exits 0" 0 "$TRAIN" --help
 if grep -q -- "--steps-per-epoch" "$TMP/out" && grep -q -- "--bands" "$TMP/out"
@@ -59,6 +59,9 @@ check_status "average without model files is a usage error (exit 2)" 2 \
 check_status "average --weight-bits 8 is a usage error (exit 2)" 2 \
   "$TRAIN" average -o "$TMP/x.dae" --weight-bits 8 "$TMP/x.dae"
 
+check_status "convert of two files is a usage error (exit 2)" 2 \
+  "$TRAIN" convert -o "$TMP/x.dae" --weight-bits 16 "$TMP/x.dae" "$TMP/y.dae"
+
 check_status "--weight-bits with a training recipe is a usage error (exit 2)" 2 \
   "$TRAIN" denoise --speech "$TMP" --noise "$TMP" -o "$TMP/x.dae" \
   --weight-bits 16
@@ -96,6 +99,7 @@ if ! command -v gst-launch-1.0 >/dev/null 2>&1 ||
   skip "average --weight-bits 16 writes a smaller file with the same architecture" "no training run"
   skip "--info shows 16-bit weights" "no training run"
   skip "--init with more GRU units widens the model" "no training run"
+  skip "convert --weight-bits 16 keeps all but the weight precision" "no training run"
   [ "$failed" -eq 0 ]
   exit
 fi
@@ -224,6 +228,19 @@ if [ -s "$TMP/a" ] && cmp -s "$TMP/a" "$TMP/b" &&
 else
   echo "sizes: $size32 $size16" >>"$TMP/out"
   not_ok "--info shows 16-bit weights" "$TMP/out"
+fi
+
+"$TRAIN" convert --weight-bits 16 -o "$TMP/tiny16.dae" "$TMP/tiny.dae" \
+  >"$TMP/out" 2>&1
+"$TRAIN" --info "$TMP/tiny.dae" 2>&1 | sed 1d >"$TMP/a"
+"$TRAIN" --info "$TMP/tiny16.dae" 2>&1 | sed 1d >"$TMP/b"
+if grep -q "wrote $TMP/tiny16.dae (16-bit weights)" "$TMP/out" &&
+    grep -q "^parameters: .*(32-bit weights)" "$TMP/a" &&
+    sed 's/(32-bit weights)/(16-bit weights)/' "$TMP/a" | cmp -s - "$TMP/b"; then
+  ok "convert --weight-bits 16 keeps all but the weight precision"
+else
+  diff "$TMP/a" "$TMP/b" >>"$TMP/out"
+  not_ok "convert --weight-bits 16 keeps all but the weight precision" "$TMP/out"
 fi
 
 gru=$("$TRAIN" --info "$TMP/tiny.dae" 2>&1 | sed -n 's/^layers:.*-> GRU \([0-9]*\) -> gains.*/\1/p')
