@@ -241,7 +241,7 @@ dae_half_to_float (uint16_t half)
   float f;
 
   if (e == 0) {
-    f = (float) m *0x1p-24f;    /* zero or subnormal, exact */
+    f = 0x1p-24f * (float) m;   /* zero or subnormal, exact */
     return sign ? -f : f;
   }
   if (e == 31)
