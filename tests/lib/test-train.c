@@ -1544,7 +1544,8 @@ test_init_from_model_grow (void)
       "rounding with 8-bit weights); an epoch then trains the new units.  "
       "Fewer units are refused as another architecture.");
 
-  for (vad = FALSE; vad <= TRUE; vad++) {
+  /* under valgrind (where this test took about 100 s) with VAD only */
+  for (vad = dae_test_under_valgrind (); vad <= TRUE; vad++) {
     DaeTrainer *t0;
 
     tiny_model_config (&mc);
