@@ -2759,10 +2759,9 @@ init_grown (DaeTrainer * tr, const DaeModel * model)
     const char *name = tr->tp[k].name;
     size_t groups = strncmp (name, "enc_gru.", 8) == 0
         || strncmp (name, "dec_gru.", 8) == 0 ? 3 : 1;
-    size_t tail = strcmp (name, "gain.w") == 0 ? tr->nf : 0;
+    size_t tail = strcmp (name, "gain.w") == 0 && tr->mconfig.gain_skip ?
+        tr->nf : 0;
 
-    if (strcmp (name, "gain.w") == 0 && !tr->mconfig.gain_skip)
-      tail = 0;
     grow_tensor (&tr->tp[k], &src[k], groups, tail);
   }
   copy_weights (tr->tb, tr->tp, tr->n_tensors);

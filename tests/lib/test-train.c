@@ -1482,14 +1482,17 @@ check_grown (DaeModel * grown, DaeModel * start)
   size_t n = dae_model_list_tensors (grown, t);
   size_t nf = dae_model_get_n_features (start);
   size_t new_nonzero = 0;
+  DaeModelConfig config;
   size_t i;
 
+  dae_model_get_config (start, &config);
   g_assert_cmpuint (dae_model_list_tensors (start, s), ==, n);
   for (i = 0; i < n; i++) {
     gboolean gru = g_str_has_prefix (t[i].name, "enc_gru.")
         || g_str_has_prefix (t[i].name, "dec_gru.");
     size_t groups = gru ? 3 : 1;
-    size_t tail = strcmp (t[i].name, "gain.w") == 0 ? nf : 0;
+    size_t tail = strcmp (t[i].name, "gain.w") == 0 && config.gain_skip ?
+        nf : 0;
     size_t ro = s[i].rows / groups;
     size_t rn = t[i].rows / groups;
     size_t g;
@@ -1536,7 +1539,8 @@ test_init_from_model_grow (void)
   DaeError error = { 0 };
   gboolean vad;
 
-  g_test_summary ("A model starts a trainer whose network has more units "
+  g_test_summary ("A model (without VAD and gain skip, then with both) "
+      "starts a trainer whose network has more units "
       "in its hidden layers (and is otherwise the same): the old weights "
       "keep their places, the new units get random incoming and zero "
       "outgoing weights, so before training the wider network denoises as "
@@ -1550,6 +1554,7 @@ test_init_from_model_grow (void)
 
     tiny_model_config (&mc);
     mc.has_vad = vad;
+    mc.gain_skip = vad;         /* the gain head without, then with skip */
     tiny_train_config (&tc, DAE_RECIPE_DENOISE);
     tc.steps_per_epoch = 2;
     t0 = make_trainer (&mc, &tc);
