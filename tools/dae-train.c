@@ -523,8 +523,8 @@ make_option_context (Options * o)
           "'dae-train average')", "DIR"},
     {"weight-bits", 0, 0, G_OPTION_ARG_INT, &o->weight_bits,
         "average and convert: store the weights as 16-bit floats (IEEE "
-          "half: half the file, each weight rounded to 11 significant bits) or "
-          "32-bit ones (default)", "16|32"},
+          "half: half the file, each weight rounded to 11 significant "
+          "bits) or 32-bit ones (default)", "16|32"},
     {"info-text", 0, 0, G_OPTION_ARG_STRING, &o->info_text,
         "Text to store in the model (before the command line and data "
           "summary that are always stored)", "TEXT"},
