@@ -2511,6 +2511,19 @@ config_equal (const DaeModelConfig * a, const DaeModelConfig * b)
       && !a->predictive == !b->predictive && !a->tonality == !b->tonality;
 }
 
+/* DAE_OK if model (what names it in the error) has the trainer's band
+ * layout, else DAE_ERROR_INCOMPATIBLE */
+static DaeStatus
+check_bands (const DaeTrainer * tr, const DaeModel * model, const char *what,
+    DaeError * error)
+{
+  if (memcmp (model->band_centers, tr->model->band_centers,
+          tr->nb * sizeof (float)) != 0)
+    return dae_set_error (error, DAE_ERROR_INCOMPATIBLE,
+        "%s has another band layout (band spacing)", what);
+  return DAE_OK;
+}
+
 /* DAE_OK if model (what names it in the error) has the trainer's
  * architecture and band layout, else DAE_ERROR_INCOMPATIBLE */
 static DaeStatus
@@ -2527,11 +2540,7 @@ check_fits (const DaeTrainer * tr, const DaeModel * model, const char *what,
         m->hop_samples, m->n_bands, (double) m->band_min_hz,
         (double) m->band_max_hz, m->enc_dense, m->enc_gru, m->bottleneck,
         m->dec_gru, m->has_vad, m->gain_skip, m->predictive, m->tonality);
-  if (memcmp (model->band_centers, tr->model->band_centers,
-          tr->nb * sizeof (float)) != 0)
-    return dae_set_error (error, DAE_ERROR_INCOMPATIBLE,
-        "%s has another band layout (band spacing)", what);
-  return DAE_OK;
+  return check_bands (tr, model, what, error);
 }
 
 static DaeStatus
@@ -2697,38 +2706,42 @@ out:
   return status;
 }
 
-/* Whether the trainer's architecture (to) is the model's (from) with more
- * units in one or more hidden layers and nothing else changed. */
+/* Whether a model of config from can start a trainer of config to: the
+ * same, or with more units in one or more hidden layers, or with band
+ * tonality added, or both; nothing else may differ. */
 static int
-config_grows (const DaeModelConfig * from, const DaeModelConfig * to)
+config_extends (const DaeModelConfig * from, const DaeModelConfig * to)
 {
   DaeModelConfig c = *from;
 
   if (to->enc_dense < from->enc_dense || to->enc_gru < from->enc_gru
-      || to->bottleneck < from->bottleneck || to->dec_gru < from->dec_gru)
+      || to->bottleneck < from->bottleneck || to->dec_gru < from->dec_gru
+      || (from->tonality && !to->tonality))
     return 0;
   c.enc_dense = to->enc_dense;
   c.enc_gru = to->enc_gru;
   c.bottleneck = to->bottleneck;
   c.dec_gru = to->dec_gru;
-  return config_equal (&c, to) && !config_equal (from, to);
+  c.tonality = to->tonality;
+  return config_equal (&c, to);
 }
 
-/* Places the weights of src into dest, the same tensor of a network with
- * more hidden units, which holds fresh random weights.  The rows are
- * `groups` equal blocks (the three gates of a GRU) that each grew at their
- * end; the columns are the inputs from the previous layer, which grew at
- * their end, then `tail` inputs that did not grow (the gain head's skip
- * connection from the features).  Old rows keep their weights and get
- * zero weights from the new inputs; new rows keep their random weights. */
+/* Places the weights of src into dest, the same tensor of a network that
+ * may be wider or see more inputs, which holds fresh random weights.  The
+ * rows are `groups` equal blocks (the three gates of a GRU) that each grew
+ * at their end.  The columns are two parts that each grew at their end:
+ * the inputs from the previous layer, then tail_old -> tail_new inputs
+ * (the gain head's skip connection from the features).  Old rows keep
+ * their weights and get zero weights from the new inputs; new rows keep
+ * their random weights. */
 static void
 grow_tensor (DaeTensor * dest, const DaeTensor * src, size_t groups,
-    size_t tail)
+    size_t tail_old, size_t tail_new)
 {
   const size_t rows_old = src->rows / groups;
   const size_t rows_new = dest->rows / groups;
-  const size_t head_old = src->cols - tail;
-  const size_t head_new = dest->cols - tail;
+  const size_t head_old = src->cols - tail_old;
+  const size_t head_new = dest->cols - tail_new;
   size_t g;
   size_t r;
 
@@ -2739,34 +2752,11 @@ grow_tensor (DaeTensor * dest, const DaeTensor * src, size_t groups,
 
       memcpy (d, s, head_old * sizeof (float));
       memset (d + head_old, 0, (head_new - head_old) * sizeof (float));
-      memcpy (d + head_new, s + head_old, tail * sizeof (float));
+      memcpy (d + head_new, s + head_old, tail_old * sizeof (float));
+      memset (d + head_new + tail_old, 0,
+          (tail_new - tail_old) * sizeof (float));
     }
   }
-}
-
-/* Starts a wider network from model (config_grows): every new unit gets
- * random incoming weights and zero outgoing ones, so the network first
- * computes what model did, and the new units learn from there. */
-static void
-init_grown (DaeTrainer * tr, const DaeModel * model)
-{
-  DaeTensor src[DAE_MAX_TENSORS];
-  size_t k;
-
-  dae_model_init_random (tr->model, tr->config.seed);
-  dae_model_list_tensors ((DaeModel *) model, src);
-  for (k = 0; k < tr->n_tensors; k++) {
-    const char *name = tr->tp[k].name;
-    size_t groups = strncmp (name, "enc_gru.", 8) == 0
-        || strncmp (name, "dec_gru.", 8) == 0 ? 3 : 1;
-    size_t tail = strcmp (name, "gain.w") == 0 && tr->mconfig.gain_skip ?
-        tr->nf : 0;
-
-    grow_tensor (&tr->tp[k], &src[k], groups, tail);
-  }
-  copy_weights (tr->tb, tr->tp, tr->n_tensors);
-  copy_norm (tr->model, model);
-  copy_norm (tr->best, model);
 }
 
 DaeStatus
@@ -2775,8 +2765,8 @@ dae_trainer_init_from_model (DaeTrainer * trainer, const DaeModel * model,
 {
   DaeTensor src[DAE_MAX_TENSORS];
   DaeTrainer *tr = trainer;
-  DaeModelConfig mc;
-  int added;
+  size_t nf_old;
+  size_t k;
 
   if (tr == NULL || model == NULL)
     return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
@@ -2785,51 +2775,31 @@ dae_trainer_init_from_model (DaeTrainer * trainer, const DaeModel * model,
     return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
         "initial weights must be set once, before dae_trainer_prepare() "
         "and instead of a checkpoint");
-  mc = model->config;
-  /* a model without tonality can start a model with it: the extra inputs
-   * get zero weights, so the network computes what the model did */
-  added = tr->mconfig.tonality && !mc.tonality;
-  mc.tonality = tr->mconfig.tonality;
-  if (added && config_equal (&mc, &tr->mconfig)
-      && memcmp (model->band_centers, tr->model->band_centers,
-          tr->nb * sizeof (float)) == 0) {
-    size_t k;
-    size_t r;
-
-    dae_model_list_tensors ((DaeModel *) model, src);
-    for (k = 0; k < tr->n_tensors; k++) {
-      const size_t cols = tr->tp[k].cols;
-      const size_t old_cols = src[k].cols;
-
-      for (r = 0; r < tr->tp[k].rows; r++) {
-        float *dest = tr->tp[k].data + r * cols;
-
-        memcpy (dest, src[k].data + r * old_cols, old_cols * sizeof (float));
-        memset (dest + old_cols, 0, (cols - old_cols) * sizeof (float));
-      }
-    }
-    copy_weights (tr->tb, tr->tp, tr->n_tensors);
-    memcpy (tr->model->norm_mean, model->norm_mean, tr->nb * sizeof (float));
-    memcpy (tr->model->norm_std, model->norm_std, tr->nb * sizeof (float));
-    tr->tonality_added = 1;
-    tr->loaded = 1;
-    return DAE_OK;
-  }
-  if (config_grows (&model->config, &tr->mconfig)
-      && memcmp (model->band_centers, tr->model->band_centers,
-          tr->nb * sizeof (float)) == 0) {
-    init_grown (tr, model);
-    tr->loaded = 1;
-    return DAE_OK;
-  }
-  if (check_fits (tr, model, "the initial model", error) != DAE_OK)
+  if (!config_extends (&model->config, &tr->mconfig))
+    /* the configs differ: check_fits says how */
+    return check_fits (tr, model, "the initial model", error);
+  if (check_bands (tr, model, "the initial model", error) != DAE_OK)
     return DAE_ERROR_INCOMPATIBLE;
 
+  /* Every new unit gets random incoming weights and every new input zero
+   * weights, so the network first computes what the model did.  Tonality
+   * inputs added here get their normalisation in dae_trainer_prepare(). */
+  nf_old = dae_model_config_n_features (&model->config);
+  dae_model_init_random (tr->model, tr->config.seed);
   dae_model_list_tensors ((DaeModel *) model, src);
-  copy_weights (tr->tp, src, tr->n_tensors);
-  copy_weights (tr->tb, src, tr->n_tensors);
+  for (k = 0; k < tr->n_tensors; k++) {
+    const char *name = tr->tp[k].name;
+    int gru = strncmp (name, "enc_gru.", 8) == 0
+        || strncmp (name, "dec_gru.", 8) == 0;
+    int skip = strcmp (name, "gain.w") == 0 && tr->mconfig.gain_skip;
+
+    grow_tensor (&tr->tp[k], &src[k], gru ? 3 : 1, skip ? nf_old : 0,
+        skip ? tr->nf : 0);
+  }
+  copy_weights (tr->tb, tr->tp, tr->n_tensors);
   copy_norm (tr->model, model);
   copy_norm (tr->best, model);
+  tr->tonality_added = tr->nf > nf_old;
   tr->loaded = 1;
   return DAE_OK;
 }

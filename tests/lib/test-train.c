@@ -1545,7 +1545,8 @@ test_init_from_model_grow (void)
       "keep their places, the new units get random incoming and zero "
       "outgoing weights, so before training the wider network denoises as "
       "the old one (the same output samples in float, within the 8-bit "
-      "rounding with 8-bit weights); an epoch then trains the new units.  "
+      "rounding with 8-bit weights), also when band tonality is added at "
+      "the same time; an epoch then trains the new units.  "
       "Fewer units are refused as another architecture.");
 
   /* under valgrind (where this test took about 100 s) with VAD only */
@@ -1600,6 +1601,20 @@ test_init_from_model_grow (void)
     prepare (trainer);
     model = get_current_model (trainer);
     g_assert_cmpuint (check_grown (model, start), >, 0);
+    g_assert_cmpfloat (max_output_difference (model, start, TRUE), <=, 1e-6f);
+    dae_model_unref (model);
+    dae_trainer_free (trainer);
+
+    /* wider and with band tonality at once */
+    gmc = mc;
+    gmc.enc_gru += 4;
+    gmc.tonality = 1;
+    trainer = make_trainer (&gmc, &tc);
+    g_assert_cmpint (dae_trainer_init_from_model (trainer, start, &error),
+        ==, DAE_OK);
+    prepare (trainer);
+    model = get_current_model (trainer);
+    g_assert_cmpuint (dae_model_get_n_features (model), ==, 2 * mc.n_bands);
     g_assert_cmpfloat (max_output_difference (model, start, TRUE), <=, 1e-6f);
     dae_model_unref (model);
     dae_trainer_free (trainer);

@@ -412,7 +412,8 @@ DAE_API DaeStatus       dae_trainer_load_checkpoint   (DaeTrainer *trainer,
  * dae_trainer_load_checkpoint() (a checkpoint of the fine-tuning run
  * resumes it).  %DAE_ERROR_INCOMPATIBLE if the architecture or band
  * layout differs; on error the trainer is unchanged.  Two differences are
- * allowed, and in both the network first computes what @model did:
+ * allowed, alone or together, and the network first computes what @model
+ * did:
  *
  * - a model without band tonality (#DaeModelConfig.tonality) can start a
  *   trainer whose model has it; the tonality inputs start with zero
