@@ -38,6 +38,14 @@ ASTERISK = "/usr/share/asterisk/sounds"
 # training and evaluation voices of the asterisk-core-sounds-*-g722 packages
 ASTERISK_TRAIN = ["en_US_f_Allison", "es_MX_f_Allison", "fr_CA_f_June"]
 ASTERISK_EVAL = ["it_IT_m_Carlo", "ru_RU_f_IvrvoiceRU"]
+# prompts of those packages that are not speech: beeps, tone sequences,
+# conference join/leave tones, a monkey recording, and the silence/
+# directory.  They are left out of training and evaluation: a speech
+# denoiser should remove a beep, not learn to keep it.
+ASTERISK_NOT_SPEECH = {"beep", "beeperr", "ascending-2tone",
+                       "descending-2tone", "confbridge-join",
+                       "confbridge-leave", "tt-monkeys"}
+ASTERISK_NOT_SPEECH_DIRS = {"silence"}
 
 HEDGEWARS = "/usr/share/games/hedgewars/Data"
 # hedgewars-data voice packs held out for evaluation (whole packs)
@@ -194,6 +202,15 @@ def decode_g722(job):
     return dst
 
 
+def asterisk_is_speech(rel):
+    """Whether the asterisk prompt at rel (relative to its voice's
+    directory, with or without extension) is speech."""
+    parts = rel.split("/")
+    stem = os.path.splitext(parts[-1])[0]
+    return stem not in ASTERISK_NOT_SPEECH and \
+        not ASTERISK_NOT_SPEECH_DIRS.intersection(parts[:-1])
+
+
 def asterisk_speech(cache):
     lists = {}
     jobs = []
@@ -203,8 +220,9 @@ def asterisk_speech(cache):
         for dirpath, dirnames, filenames in os.walk(root):
             dirnames.sort()
             for f in sorted(filenames):
-                if f.endswith(".g722"):
-                    src = os.path.join(dirpath, f)
+                src = os.path.join(dirpath, f)
+                if f.endswith(".g722") and asterisk_is_speech(
+                        os.path.relpath(src, root)):
                     rel = os.path.relpath(src, root)[:-5] + ".wav"
                     dst = os.path.join(cache, "speech16", voice, rel)
                     jobs.append((src, dst))
@@ -398,18 +416,44 @@ def synth_noise(cache):
     return out
 
 
+def made_from(out_dir, files, seed):
+    """Whether out_dir holds what mark_made_from recorded for these input
+    files and seed; if not, its WAV files are removed (made from another
+    list, by an older script) and False returned."""
+    stamp = os.path.join(out_dir, ".done")
+    want = inputs_digest(files, seed)
+    if os.path.exists(stamp) and open(stamp).read().strip() == want:
+        return True
+    if os.path.isdir(out_dir):
+        for f in os.listdir(out_dir):
+            if f.endswith(".wav"):
+                os.remove(os.path.join(out_dir, f))
+    return False
+
+
+def mark_made_from(out_dir, files, seed):
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, ".done"), "w") as f:
+        f.write(inputs_digest(files, seed) + "\n")
+
+
+def inputs_digest(files, seed):
+    text = "%d\n%s" % (seed, "\n".join(sorted(files)))
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
 def babble(cache, name, speech, clips, seed):
     """Sums BABBLE_TALKERS streams of concatenated utterances (speech: a
     Decoded)."""
     rng = np.random.default_rng(seed)
-    paths = []
     rate = speech.rate
     files = speech.paths
-    for c in range(clips):
-        path = os.path.join(cache, "noise", name, "babble-%d.wav" % (c + 1))
-        paths.append(path)
-        if os.path.exists(path):
-            continue
+    out_dir = os.path.join(cache, "noise", name)
+    paths = [os.path.join(out_dir, "babble-%d.wav" % (c + 1))
+             for c in range(clips)]
+    if made_from(out_dir, files, seed):
+        return paths
+    for path in paths:
         n = rate * BABBLE_SECONDS
         mix = np.zeros(n)
         for _ in range(BABBLE_TALKERS):
@@ -424,6 +468,7 @@ def babble(cache, name, speech, clips, seed):
             start = rng.integers(0, len(s) - n + 1)
             mix += s[start:start + n] * rng.uniform(0.5, 1.0)
         write_wav(path, 0.5 * mix / (np.max(np.abs(mix)) + 1e-9), rate)
+    mark_made_from(out_dir, files, seed)
     return paths
 
 
@@ -437,8 +482,7 @@ def join_utterances(cache, name, files, speech, seed):
     the files."""
     rate = speech.rate
     out_dir = os.path.join(cache, "joined%d" % (rate // 1000), name)
-    stamp = os.path.join(out_dir, ".done")
-    if os.path.exists(stamp):
+    if made_from(out_dir, files, seed):
         return sorted(os.path.join(out_dir, f) for f in os.listdir(out_dir)
                       if f.endswith(".wav"))
     rng = np.random.default_rng(seed)
@@ -461,7 +505,7 @@ def join_utterances(cache, name, files, speech, seed):
         path = os.path.join(out_dir, "%s-%03d.wav" % (name, i + 1))
         write_wav(path, x, rate)
         paths.append(path)
-    open(stamp, "w").close()
+    mark_made_from(out_dir, files, seed)
     return paths
 
 

@@ -130,13 +130,15 @@ def eval_sources(pd, out_dir, rates):
     return src
 
 
-def speech_groups(src, rate):
-    """{speaker: [clip files]} of the held-out speakers at rate."""
+def speech_groups(pd, src, rate):
+    """{speaker: [clip files]} of the held-out speakers at rate (at 16 kHz
+    without the prompts that are not speech, pd.asterisk_is_speech)."""
     groups = {}
     if rate == 16000:
         for d in src["speech16"]:
             files = sorted(os.path.join(d, f) for f in os.listdir(d)
-                           if f.endswith(".g722"))
+                           if f.endswith(".g722")
+                           and pd.asterisk_is_speech(f))
             groups["asterisk/" + os.path.basename(d)] = files
     else:
         for p in src["speech48"]:
@@ -354,7 +356,7 @@ def build(args):
     for rate in args.rates:
         sub = "%dk" % (rate // 1000)
         os.makedirs(os.path.join(out, sub), exist_ok=True)
-        groups = speech_groups(src, rate)
+        groups = speech_groups(pd, src, rate)
         if not groups:
             sys.exit("make-evalset: no held-out speech at %d Hz" % rate)
         log("%d Hz: speakers %s" % (rate, ", ".join(groups)))
