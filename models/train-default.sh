@@ -57,6 +57,9 @@
 #   DAE_WEIGHT_BITS  16 (default) or 32: how the finished models store their
 #                    weights (16-bit floats: half the file, the same
 #                    benchmark figures; the stages in between keep 32)
+#   DAE_GAIN_SCALE   1 (default): the finished model gets the gain scale
+#                    that dae-train gain-scale chooses on the held-out part
+#                    of the training audio (same seed and lists); 0: none
 #   DAE_FORCE        1: retrain even if the model is finished
 set -eu
 
@@ -73,6 +76,7 @@ ARCH_16K=${DAE_ARCH_16K:-${DAE_ARCH:---enc-dense 128 --enc-gru 208 --bottleneck 
 ARCH_48K=${DAE_ARCH_48K:-${DAE_ARCH:---enc-dense 128 --enc-gru 208 --bottleneck 96 --dec-gru 208 --vad}}
 FORCE=${DAE_FORCE:-0}
 WEIGHT_BITS=${DAE_WEIGHT_BITS:-16}
+GAIN_SCALE=${DAE_GAIN_SCALE:-1}
 TRAIN_ARGS=${DAE_TRAIN_ARGS:-}
 
 # Up to four stages per rate (the fourth: below).  First: learning rate 0.001, times 0.97
@@ -335,6 +339,18 @@ train () {
   # to the nearest half; converting again changes nothing)
   run_dae_train "$log" "$CKPT_DIR/$name.status" convert \
     --weight-bits "$WEIGHT_BITS" -o "$model" "$model"
+  if [ "$GAIN_SCALE" = 1 ]; then
+    # on the first stages' validation split (their seed, lists and data
+    # options); 512 sequences, so that the choice does not hang on a few
+    say "$k: choosing the gain scale of $model; log: $log"
+    # shellcheck disable=SC2086
+    run_dae_train "$log" "$CKPT_DIR/$name.status" gain-scale \
+      --speech "@$CACHE/lists/speech-$k-train.txt" \
+      --noise "@$CACHE/lists/noise-$k-train.txt" $TRAIN_ARGS \
+      --seed "$SEED" --threads "$THREADS" \
+      --max-seconds-per-source "$MAX_SECONDS" --validation-sequences 512 \
+      -o "$model" "$model"
+  fi
   "$BUILD/tools/dae-train" --info "$model" | tee -a "$log"
 }
 
@@ -407,6 +423,10 @@ esac
 case "$WEIGHT_BITS" in
   16|32) ;;
   *) say "DAE_WEIGHT_BITS must be 16 or 32"; exit 2 ;;
+esac
+case "$GAIN_SCALE" in
+  0|1) ;;
+  *) say "DAE_GAIN_SCALE must be 0 or 1"; exit 2 ;;
 esac
 prepare_data
 if [ "$ONLY" = all ]; then

@@ -30,6 +30,7 @@ main (int argc, char **argv)
   gchar *output = NULL;
   gboolean vad = FALSE;
   gdouble threshold = -1.0;
+  gdouble gain_scale = 1.0;
   gboolean version = FALSE;
   gint window = 0;
   gint hop = 0;
@@ -52,6 +53,8 @@ main (int argc, char **argv)
     {"threshold", 't', 0, G_OPTION_ARG_DOUBLE, &threshold,
           "Anomaly threshold to store as calibrated (default: none, -1)",
         "SCORE"},
+    {"gain-scale", 0, 0, G_OPTION_ARG_DOUBLE, &gain_scale,
+        "Gain scale to store, 1 to 2 (default 1)", "SCALE"},
     {"window", 0, 0, G_OPTION_ARG_INT, &window,
         "STFT window in samples (default: 20 ms)", "N"},
     {"hop", 0, 0, G_OPTION_ARG_INT, &hop,
@@ -103,9 +106,10 @@ main (int argc, char **argv)
     fprintf (stderr, PROGRAM ": --output is required\n");
     return 2;
   }
-  if (rate <= 0 || seed < 0 || !isfinite (threshold)) {
+  if (rate <= 0 || seed < 0 || !isfinite (threshold)
+      || !(gain_scale >= 1.0 && gain_scale <= 2.0)) {
     fprintf (stderr, PROGRAM ": --rate must be positive, --seed "
-        "non-negative and --threshold finite\n");
+        "non-negative, --threshold finite and --gain-scale 1 to 2\n");
     g_free (output);
     return 2;
   }
@@ -150,6 +154,7 @@ main (int argc, char **argv)
   }
   dae_model_init_random (model, (uint64_t) seed);
   model->anomaly_threshold = threshold < 0.0 ? -1.0f : (float) threshold;
+  model->gain_scale = (float) gain_scale;
   g_snprintf (model->info, sizeof (model->info),
       "untrained: random weights from dae-mkmodel --rate %d --seed %"
       G_GINT64_FORMAT "%s", rate, seed, vad ? " --vad" : "");

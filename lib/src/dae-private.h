@@ -325,6 +325,9 @@ struct DaeModel
   size_t n_params;              /* trainable floats in net */
   unsigned weight_bits;         /* 32, or 16: every tensor value is an
                                  * IEEE half, and is stored as one */
+  float gain_scale;             /* DAE_GAIN_SCALE_MIN..MAX: the network's
+                                 * gains are multiplied by it (then capped
+                                 * at 1) */
   float *storage;               /* one block: every array above */
 };
 
@@ -334,6 +337,9 @@ struct DaeModel
 DaeStatus       dae_model_alloc               (const DaeModelConfig *config,
                                                DaeModel **model_out,
                                                DaeError *error);
+#define DAE_GAIN_SCALE_MIN 1.0
+#define DAE_GAIN_SCALE_MAX 2.0
+
 /* IEEE 754 binary16: dae_half_from_float rounds to the nearest half, ties
  * to even (beyond 65504 to infinity; NaN stays NaN); dae_half_to_float is
  * exact. */

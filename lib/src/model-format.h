@@ -1,4 +1,4 @@
-/* libdae — the on-disk model format (.dae), version 1.3
+/* libdae — the on-disk model format (.dae), version 1.4
  * Copyright (C) 2026 The dae authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
@@ -19,7 +19,7 @@
  *
  *     0  u8[8]  magic "DAEMODL\0"
  *     8  u16    major version (1; other majors are refused)
- *    10  u16    minor version (3; files of minors 0 to 2 and of higher
+ *    10  u16    minor version (4; files of minors 0 to 3 and of higher
  *               minors of major 1 are read)
  *    12  u32    header size (128)
  *    16  u64    total file size in bytes
@@ -42,7 +42,9 @@
  *    76  f32    false alarms per hour on held-out normal audio, >= 0
  *    80  f32    seconds of held-out normal audio scored, >= 0
  *    84  f32    hold in seconds used when counting false alarms, >= 0
- *    88  ...    reserved, zero when written, ignored when read
+ *   since 1.4 (reserved, zero and ignored before: the scale is 1 then):
+ *    88  f32    gain scale, 1 to 2 (dae_model_get_gain_scale())
+ *    92  ...    reserved, zero when written, ignored when read
  *
  * Record (DAE_FORMAT_RECORD_SIZE = 64 bytes):
  *
@@ -84,7 +86,7 @@
 #define DAE_FORMAT_MAGIC                "DAEMODL"       /* + NUL = 8 bytes */
 #define DAE_FORMAT_MAGIC_SIZE           8
 #define DAE_FORMAT_VERSION_MAJOR        1
-#define DAE_FORMAT_VERSION_MINOR        3
+#define DAE_FORMAT_VERSION_MINOR        4
 
 #define DAE_FORMAT_HEADER_SIZE          128
 #define DAE_FORMAT_RECORD_SIZE          64
@@ -114,7 +116,8 @@
 #define DAE_FORMAT_OFF_CALIB_ALARMS     76
 #define DAE_FORMAT_OFF_CALIB_SECONDS    80
 #define DAE_FORMAT_OFF_CALIB_HOLD       84
-#define DAE_FORMAT_OFF_RESERVED         88
+#define DAE_FORMAT_OFF_GAIN_SCALE       88       /* since 1.4 */
+#define DAE_FORMAT_OFF_RESERVED         92
 
 /* record field offsets (relative to the record) */
 #define DAE_FORMAT_REC_NAME             0

@@ -695,6 +695,8 @@ dae_model_load_memory (const void *data, size_t size, DaeModel ** model_out,
         get_f32 (bytes + DAE_FORMAT_OFF_CALIB_SECONDS);
     model->calib_hold_seconds = get_f32 (bytes + DAE_FORMAT_OFF_CALIB_HOLD);
   }
+  if (minor >= 4)
+    model->gain_scale = get_f32 (bytes + DAE_FORMAT_OFF_GAIN_SCALE);
 
   /* 6. values */
   if ((status = dae_model_check_values (model, DAE_ERROR_BAD_FORMAT,
@@ -927,6 +929,7 @@ dae_model_save_memory (const DaeModel * model, void **data_out,
       model->calib_false_alarms_per_hour);
   put_f32 (buf + DAE_FORMAT_OFF_CALIB_SECONDS, model->calib_held_out_seconds);
   put_f32 (buf + DAE_FORMAT_OFF_CALIB_HOLD, model->calib_hold_seconds);
+  put_f32 (buf + DAE_FORMAT_OFF_GAIN_SCALE, model->gain_scale);
   put_u32 (buf + DAE_FORMAT_OFF_N_RECORDS, (uint32_t) n_specs);
 
   for (i = 0; i < n_specs; i++) {

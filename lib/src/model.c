@@ -312,6 +312,7 @@ dae_model_alloc (const DaeModelConfig * config, DaeModel ** model_out,
   model->info[0] = '\0';
   model->n_params = n_params;
   model->weight_bits = 32;
+  model->gain_scale = 1.0f;
 
   cursor = model->storage;
   model->band_centers = take (&cursor, config->n_bands);
@@ -487,6 +488,36 @@ dae_model_get_n_params (const DaeModel * model)
   return model != NULL ? model->n_params : 0;
 }
 
+/* A new model with model's config, normalisation, band layout, error
+ * scale, threshold, calibration, gain scale and info; its weights are
+ * zero. */
+static DaeStatus
+copy_all_but_weights (const DaeModel * model, DaeModel ** copy_out,
+    DaeError * error)
+{
+  DaeModel *copy;
+  size_t n_features = dae_model_config_n_features (&model->config);
+  size_t nb = model->config.n_bands;
+  DaeStatus status;
+
+  if ((status = dae_model_alloc (&model->config, &copy, error)) != DAE_OK)
+    return status;
+  memcpy (copy->band_centers, model->band_centers, nb * sizeof (float));
+  memcpy (copy->norm_mean, model->norm_mean, n_features * sizeof (float));
+  memcpy (copy->norm_std, model->norm_std, n_features * sizeof (float));
+  memcpy (copy->error_scale, model->error_scale, nb * sizeof (float));
+  copy->config = model->config;
+  copy->anomaly_threshold = model->anomaly_threshold;
+  copy->calib_quantile = model->calib_quantile;
+  copy->calib_false_alarms_per_hour = model->calib_false_alarms_per_hour;
+  copy->calib_held_out_seconds = model->calib_held_out_seconds;
+  copy->calib_hold_seconds = model->calib_hold_seconds;
+  copy->gain_scale = model->gain_scale;
+  memcpy (copy->info, model->info, sizeof (copy->info));
+  *copy_out = copy;
+  return DAE_OK;
+}
+
 unsigned
 dae_model_get_weight_bits (const DaeModel * model)
 {
@@ -501,8 +532,6 @@ dae_model_new_with_weight_bits (const DaeModel * model, unsigned bits,
   DaeTensor dest[DAE_MAX_TENSORS];
   DaeModel *copy;
   size_t n_tensors;
-  size_t n_features;
-  size_t nb;
   size_t i;
   size_t k;
   DaeStatus status;
@@ -529,21 +558,8 @@ dae_model_new_with_weight_bits (const DaeModel * model, unsigned bits,
     }
   }
 
-  if ((status = dae_model_alloc (&model->config, &copy, error)) != DAE_OK)
+  if ((status = copy_all_but_weights (model, &copy, error)) != DAE_OK)
     return status;
-  nb = model->config.n_bands;
-  n_features = dae_model_config_n_features (&model->config);
-  memcpy (copy->band_centers, model->band_centers, nb * sizeof (float));
-  memcpy (copy->norm_mean, model->norm_mean, n_features * sizeof (float));
-  memcpy (copy->norm_std, model->norm_std, n_features * sizeof (float));
-  memcpy (copy->error_scale, model->error_scale, nb * sizeof (float));
-  copy->config = model->config;
-  copy->anomaly_threshold = model->anomaly_threshold;
-  copy->calib_quantile = model->calib_quantile;
-  copy->calib_false_alarms_per_hour = model->calib_false_alarms_per_hour;
-  copy->calib_held_out_seconds = model->calib_held_out_seconds;
-  copy->calib_hold_seconds = model->calib_hold_seconds;
-  memcpy (copy->info, model->info, sizeof (copy->info));
   dae_model_list_tensors (copy, dest);
   for (k = 0; k < n_tensors; k++) {
     size_t n = src[k].rows * src[k].cols;
@@ -557,6 +573,44 @@ dae_model_new_with_weight_bits (const DaeModel * model, unsigned bits,
     }
   }
   copy->weight_bits = bits;
+  *model_out = copy;
+  return DAE_OK;
+}
+
+float
+dae_model_get_gain_scale (const DaeModel * model)
+{
+  return model != NULL ? model->gain_scale : 1.0f;
+}
+
+DaeStatus
+dae_model_new_with_gain_scale (const DaeModel * model, double scale,
+    DaeModel ** model_out, DaeError * error)
+{
+  DaeTensor src[DAE_MAX_TENSORS];
+  DaeTensor dest[DAE_MAX_TENSORS];
+  DaeModel *copy;
+  size_t n_tensors;
+  size_t k;
+  DaeStatus status;
+
+  if (model == NULL || model_out == NULL)
+    return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
+        "model or model_out is NULL");
+  if (!(scale >= DAE_GAIN_SCALE_MIN && scale <= DAE_GAIN_SCALE_MAX))
+    return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
+        "gain scale %g: %g to %g", scale, DAE_GAIN_SCALE_MIN,
+        DAE_GAIN_SCALE_MAX);
+  if ((status = copy_all_but_weights (model, &copy, error)) != DAE_OK)
+    return status;
+  /* reads only: list_tensors takes a mutable model for the trainer */
+  n_tensors = dae_model_list_tensors ((DaeModel *) model, src);
+  dae_model_list_tensors (copy, dest);
+  for (k = 0; k < n_tensors; k++)
+    memcpy (dest[k].data, src[k].data,
+        src[k].rows * src[k].cols * sizeof (float));
+  copy->weight_bits = model->weight_bits;
+  copy->gain_scale = (float) scale;
   *model_out = copy;
   return DAE_OK;
 }
@@ -676,6 +730,11 @@ dae_model_check_values (const DaeModel * model, DaeStatus status,
         (double) model->calib_false_alarms_per_hour,
         (double) model->calib_held_out_seconds,
         (double) model->calib_hold_seconds);
+
+  if (!(model->gain_scale >= DAE_GAIN_SCALE_MIN
+          && model->gain_scale <= DAE_GAIN_SCALE_MAX))
+    return dae_set_error (error, status, "gain scale %g outside %g to %g",
+        (double) model->gain_scale, DAE_GAIN_SCALE_MIN, DAE_GAIN_SCALE_MAX);
 
   len = strnlen (model->info, DAE_MODEL_INFO_MAX);
   if (len >= DAE_MODEL_INFO_MAX)

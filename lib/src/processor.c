@@ -46,6 +46,7 @@ struct DaeProcessor
 
   /* settings */
   float min_gain;               /* from the attenuation limit */
+  float gain_scale;             /* the model's, for the network's gains */
   float mix;
 
   /* per-hop buffers, allocated once in one block */
@@ -128,6 +129,7 @@ dae_processor_new (DaeModel * model, DaeProcessor ** proc_out)
   proc->n_bands = config->n_bands;
   proc->n_features = dae_model_config_n_features (config);
   proc->has_vad = model->net.vad.n_out > 0;
+  proc->gain_scale = model->gain_scale;
   proc->predictive = config->predictive;
   proc->min_gain = 0.0f;
   proc->mix = 1.0f;
@@ -353,13 +355,15 @@ fill_result (const DaeProcessor * proc, DaeFrameResult * result, size_t n_bad)
   result->n_nonfinite = n_bad;
 }
 
+/* applied = gains times scale, capped to [min_gain, 1]; NaN and negative
+ * gains count as 0 */
 static void
-apply_limit (DaeProcessor * proc, const float *gains)
+apply_limit (DaeProcessor * proc, const float *gains, float scale)
 {
   size_t b;
 
   for (b = 0; b < proc->n_bands; b++) {
-    float g = gains[b];
+    float g = gains[b] * scale;
 
     if (!(g >= 0.0f))           /* NaN or negative */
       g = 0.0f;
@@ -414,7 +418,7 @@ dae_processor_analyze (DaeProcessor * proc, const float *in,
   if (proc->has_vad)
     proc->vad = isfinite (vad) ? fminf (fmaxf (vad, 0.0f), 1.0f) : 0.0f;
 
-  apply_limit (proc, proc->gains);
+  apply_limit (proc, proc->gains, proc->gain_scale);
   proc->pending = 1;
 
   if (result != NULL)
@@ -439,7 +443,7 @@ dae_processor_synthesize (DaeProcessor * proc, const float *band_gains,
   fpu_enter (&fpu);
 
   if (band_gains != NULL)
-    apply_limit (proc, band_gains);
+    apply_limit (proc, band_gains, 1.0f);
 
   dae_bands_interpolate (&proc->bands, proc->applied, proc->bin_gains);
   for (k = 0; k < proc->n_bins; k++) {

@@ -27,6 +27,10 @@ mkdir -p "$corpus/model" "$corpus/processor" "$corpus/element"
 "$mkmodel" --rate 16000 --window 32 --hop 16 --bands 4 --enc-dense 2 \
     --enc-gru 3 --bottleneck 2 --dec-gru 3 --tonality --seed 5 \
     -o "$corpus/model/tiny-16k-tonality.dae"
+# a gain scale (format 1.4)
+"$mkmodel" --rate 16000 --window 32 --hop 16 --bands 4 --enc-dense 2 \
+    --enc-gru 3 --bottleneck 2 --dec-gru 3 --vad --gain-scale 1.25 --seed 6 \
+    -o "$corpus/model/tiny-16k-gain-scale.dae"
 # 16-bit weights (format 1.3): the mean of one model is that model
 "$train" average --weight-bits 16 -o "$corpus/model/small-16k-half.dae" \
     "$corpus/model/small-16k.dae" 2>/dev/null

@@ -133,6 +133,7 @@ assert_models_equal (DaeModel * a, DaeModel * b)
   g_assert_cmpuint (dae_model_get_n_params (a), ==, dae_model_get_n_params (b));
   g_assert_true (dae_model_get_anomaly_threshold (a) ==
       dae_model_get_anomaly_threshold (b));
+  g_assert_true (dae_model_get_gain_scale (a) == dae_model_get_gain_scale (b));
   {
     DaeAnomalyCalibration ka;
     DaeAnomalyCalibration kb;
@@ -778,7 +779,7 @@ test_layout (void)
   buf = save_bytes (model, &size);
   g_assert_cmpmem (buf, 8, "DAEMODL\0", 8);
   g_assert_cmpuint (buf[8] | (buf[9] << 8), ==, 1);
-  g_assert_cmpuint (buf[10] | (buf[11] << 8), ==, 3);
+  g_assert_cmpuint (buf[10] | (buf[11] << 8), ==, 4);
   g_assert_cmpuint (le32 (buf + 12), ==, 128);
   g_assert_cmpuint (le64 (buf + 16), ==, size);
   crc = le32 (buf + 24);
@@ -803,7 +804,8 @@ test_layout (void)
   g_assert_cmpfloat (get_f32 (buf + 76), ==, 1.5f);
   g_assert_cmpfloat (get_f32 (buf + 80), ==, 120.0f);
   g_assert_cmpfloat (get_f32 (buf + 84), ==, 0.2f);
-  for (i = 88; i < 128; i++)
+  g_assert_cmpfloat (get_f32 (buf + 88), ==, 1.0f);     /* gain scale */
+  for (i = 92; i < 128; i++)
     g_assert_cmpuint (buf[i], ==, 0);
 
   for (i = 0; i < n_records; i++) {
@@ -1261,6 +1263,18 @@ mutate_calibration_seconds (guint8 * buf, gsize size)
 }
 
 static void
+mutate_gain_scale_low (guint8 * buf, gsize size)
+{
+  set_f32 (buf + DAE_FORMAT_OFF_GAIN_SCALE, 0.5f);
+}
+
+static void
+mutate_gain_scale_nan (guint8 * buf, gsize size)
+{
+  set_f32 (buf + DAE_FORMAT_OFF_GAIN_SCALE, NAN);
+}
+
+static void
 mutate_wrong_shape (guint8 * buf, gsize size)
 {
   gsize rec = find_record (buf, "enc_gru.w");
@@ -1452,7 +1466,7 @@ static const Corruption corruptions[] = {
   {"/model/io/corrupt/bad-magic", mutate_magic, TRUE,
       DAE_ERROR_BAD_FORMAT, "bad magic", NULL},
   {"/model/io/corrupt/version-2", mutate_version_2, TRUE,
-      DAE_ERROR_UNSUPPORTED_VERSION, "version 2.3 is not supported", NULL},
+      DAE_ERROR_UNSUPPORTED_VERSION, "version 2.4 is not supported", NULL},
   {"/model/io/corrupt/newer-minor-version", mutate_minor_version, TRUE,
         DAE_OK, NULL,
       "A higher minor version of major 1 still loads (forward compatible)."},
@@ -1483,6 +1497,11 @@ static const Corruption corruptions[] = {
       DAE_ERROR_BAD_FORMAT, "calibration", NULL},
   {"/model/io/corrupt/calibration-seconds", mutate_calibration_seconds,
       TRUE, DAE_ERROR_BAD_FORMAT, "calibration", NULL},
+  {"/model/io/corrupt/gain-scale-low", mutate_gain_scale_low, TRUE,
+        DAE_ERROR_BAD_FORMAT, "gain scale 0.5 outside 1 to 2",
+      "A 1.4 header's gain scale below 1 is refused."},
+  {"/model/io/corrupt/gain-scale-nan", mutate_gain_scale_nan, TRUE,
+      DAE_ERROR_BAD_FORMAT, "gain scale nan outside 1 to 2", NULL},
   {"/model/io/corrupt/wrong-shape", mutate_wrong_shape, TRUE,
         DAE_ERROR_BAD_FORMAT, "record 'enc_gru.w': shape 6x15, expected 15x6",
       "A tensor with the right byte size but the wrong shape is refused, "
@@ -2081,6 +2100,81 @@ test_calibration (void)
 }
 
 static void
+test_gain_scale (void)
+{
+  DaeModel *model = make_model (TRUE, TEST_SEED);
+  DaeModel *scaled = NULL;
+  DaeModel *loaded = NULL;
+  DaeModel *half = NULL;
+  DaeError error;
+  guint8 *buf;
+  gsize size;
+  const double bad[] = { 0.99, 2.01, 0.0, -1.0, NAN, INFINITY };
+  size_t i;
+
+  g_test_summary ("dae_model_new_with_gain_scale copies a model with only "
+      "the gain scale changed; scales outside 1 to 2 are refused; the 1.4 "
+      "header stores it, a 1.3 file's reserved bytes there are ignored "
+      "(scale 1), and converting the weights to 16 bits keeps it.");
+
+  g_assert_true (dae_model_get_gain_scale (model) == 1.0f);
+  g_assert_true (dae_model_get_gain_scale (NULL) == 1.0f);
+  for (i = 0; i < G_N_ELEMENTS (bad); i++) {
+    g_assert_cmpint (dae_model_new_with_gain_scale (model, bad[i], &scaled,
+            &error), ==, DAE_ERROR_INVALID_ARGUMENT);
+    g_assert_null (scaled);
+    assert_message_contains (&error, "1 to 2");
+  }
+  g_assert_cmpint (dae_model_new_with_gain_scale (NULL, 1.5, &scaled,
+          &error), ==, DAE_ERROR_INVALID_ARGUMENT);
+
+  g_assert_cmpint (dae_model_new_with_gain_scale (model, 1.25, &scaled,
+          &error), ==, DAE_OK);
+  g_assert_true (dae_model_get_gain_scale (scaled) == 1.25f);
+  g_assert_true (dae_model_get_gain_scale (model) == 1.0f);
+  /* all else equal: compare with the scale set back to 1 */
+  {
+    DaeModel *back = NULL;
+
+    g_assert_cmpint (dae_model_new_with_gain_scale (scaled, 1.0, &back,
+            &error), ==, DAE_OK);
+    assert_models_equal (model, back);
+    dae_model_unref (back);
+  }
+
+  buf = save_bytes (scaled, &size);
+  g_assert_cmpuint (le32 (buf + DAE_FORMAT_OFF_MINOR) & 0xffff, ==, 4);
+  g_assert_true (get_f32 (buf + DAE_FORMAT_OFF_GAIN_SCALE) == 1.25f);
+  g_assert_cmpint (dae_model_load_memory (buf, size, &loaded, &error), ==,
+      DAE_OK);
+  assert_models_equal (scaled, loaded);
+  dae_model_unref (loaded);
+
+  /* 16-bit weights keep the scale, and the scale the weight precision */
+  g_assert_cmpint (dae_model_new_with_weight_bits (scaled, 16, &half,
+          &error), ==, DAE_OK);
+  g_assert_true (dae_model_get_gain_scale (half) == 1.25f);
+  dae_model_unref (scaled);
+  g_assert_cmpint (dae_model_new_with_gain_scale (half, 1.5, &scaled,
+          &error), ==, DAE_OK);
+  g_assert_cmpuint (dae_model_get_weight_bits (scaled), ==, 16);
+  g_assert_true (dae_model_get_gain_scale (scaled) == 1.5f);
+  dae_model_unref (scaled);
+  dae_model_unref (half);
+
+  /* a 1.3 file: the bytes at the offset were reserved, so ignored */
+  set_le16 (buf + DAE_FORMAT_OFF_MINOR, 3);
+  set_f32 (buf + DAE_FORMAT_OFF_GAIN_SCALE, 0.5f);
+  fix_crc (buf, size);
+  g_assert_cmpint (dae_model_load_memory (buf, size, &loaded, &error), ==,
+      DAE_OK);
+  g_assert_true (dae_model_get_gain_scale (loaded) == 1.0f);
+  dae_model_unref (loaded);
+  g_free (buf);
+  dae_model_unref (model);
+}
+
+static void
 test_oversized_file (void)
 {
   DaeModel *model = NULL;
@@ -2306,6 +2400,7 @@ main (int argc, char **argv)
   g_test_add_func ("/model/io/roundtrip/band-spacing",
       test_band_spacing_roundtrip);
   g_test_add_func ("/model/io/calibration", test_calibration);
+  g_test_add_func ("/model/io/gain-scale", test_gain_scale);
   g_test_add_func ("/model/io/truncated", test_truncated);
   g_test_add_func ("/model/io/byte-flips", test_flips);
   g_test_add_func ("/model/io/byte-flips/valid-crc", test_flips_valid_crc);

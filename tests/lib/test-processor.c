@@ -266,6 +266,64 @@ test_processor_result (void)
 }
 
 static void
+test_processor_gain_scale (void)
+{
+  DaeModel *model = make_model (16000, 1, 1, 21);
+  DaeModel *scaled = NULL;
+  DaeProcessor *proc = NULL;
+  DaeProcessor *proc_scaled = NULL;
+  size_t hop = dae_model_get_hop_samples (model);
+  const size_t n_hops = 30;
+  float *in = make_signal (hop * n_hops, 8);
+  float *out = g_new0 (float, hop);
+  float *out_scaled = g_new0 (float, hop);
+  size_t n_changed = 0;
+  size_t n_capped = 0;
+  size_t h;
+  size_t b;
+
+  g_test_summary ("A model's gain scale multiplies the network's band gains "
+      "before they are capped at 1: frame by frame the applied gains are "
+      "min (1, 1.8 g) of those of the same model at scale 1, and the "
+      "output changes with them.");
+
+  g_assert_cmpint (dae_model_new_with_gain_scale (model, 1.8, &scaled, NULL),
+      ==, DAE_OK);
+  g_assert_cmpint (dae_processor_new (model, &proc), ==, DAE_OK);
+  g_assert_cmpint (dae_processor_new (scaled, &proc_scaled), ==, DAE_OK);
+  for (h = 0; h < n_hops; h++) {
+    DaeFrameResult r;
+    DaeFrameResult rs;
+
+    g_assert_cmpint (dae_processor_process (proc, in + h * hop, out, &r), ==,
+        DAE_OK);
+    g_assert_cmpint (dae_processor_process (proc_scaled, in + h * hop,
+            out_scaled, &rs), ==, DAE_OK);
+    for (b = 0; b < r.n_bands; b++) {
+      float want = fminf (1.0f, r.band_gains[b] * 1.8f);
+
+      g_assert_cmpfloat_with_epsilon (rs.band_gains[b], want, 1e-6f);
+      n_capped += rs.band_gains[b] == 1.0f && r.band_gains[b] < 1.0f;
+    }
+    /* the error scores come from the same network output */
+    g_assert_cmpmem (r.band_errors, r.n_bands * sizeof (float),
+        rs.band_errors, rs.n_bands * sizeof (float));
+    n_changed += memcmp (out, out_scaled, hop * sizeof (float)) != 0;
+  }
+  /* the random network's gains sit around 0.5: some reach the cap */
+  g_assert_cmpuint (n_capped, >, 0);
+  g_assert_cmpuint (n_changed, >, n_hops / 2);
+
+  dae_processor_free (proc);
+  dae_processor_free (proc_scaled);
+  dae_model_unref (model);
+  dae_model_unref (scaled);
+  g_free (in);
+  g_free (out);
+  g_free (out_scaled);
+}
+
+static void
 test_processor_nonfinite (void)
 {
   DaeModel *model = make_model (16000, 1, 1, 6);
@@ -657,6 +715,7 @@ main (int argc, char **argv)
   g_test_add_func ("/processor/input/nonfinite", test_processor_nonfinite);
   g_test_add_func ("/processor/input/denormal", test_processor_denormal);
   g_test_add_func ("/processor/shared-gains", test_processor_shared_gains);
+  g_test_add_func ("/processor/gain-scale", test_processor_gain_scale);
   g_test_add_func ("/processor/invalid-arguments", test_processor_invalid);
   g_test_add_data_func ("/processor/network-input/autoencoder",
       GINT_TO_POINTER (FALSE), test_processor_predictive);

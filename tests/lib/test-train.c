@@ -1219,6 +1219,96 @@ starting_model (DaeModelConfig * mc, DaeTrainConfig * tc)
   return model;
 }
 
+/* A prepared trainer of mc and tc holding model's weights */
+static DaeTrainer *
+trainer_from (const DaeModelConfig * mc, const DaeTrainConfig * tc,
+    DaeModel * model)
+{
+  DaeTrainer *trainer = make_trainer (mc, tc);
+  DaeError error = { 0 };
+
+  if (dae_trainer_init_from_model (trainer, model, &error) != DAE_OK)
+    g_error ("dae_trainer_init_from_model: %s", error.message);
+  prepare (trainer);
+  return trainer;
+}
+
+static void
+test_gain_scale (void)
+{
+  DaeModelConfig mc;
+  DaeTrainConfig tc;
+  DaeModel *model = starting_model (&mc, &tc);
+  DaeModel *flat = NULL;
+  DaeTrainer *trainer;
+  DaeGainScaleChoice choice;
+  DaeGainScaleChoice again;
+  DaeError error = { 0 };
+  DaeTensor t[DAE_MAX_TENSORS];
+  size_t n;
+  size_t i;
+
+  g_test_summary ("dae_trainer_choose_gain_scale needs a prepared denoise "
+      "trainer; for a trained model it picks a scale from 1 to 2 whose "
+      "validation SI-SDR is at least that of scale 1, the same on a second "
+      "call; a network whose gains are all 0.5 scores the same at every "
+      "scale (a uniform gain does not change the SI-SDR) and gets exactly "
+      "1.");
+
+  /* not prepared */
+  trainer = make_trainer (&mc, &tc);
+  g_assert_cmpint (dae_trainer_choose_gain_scale (trainer, &choice, &error),
+      ==, DAE_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error.message, "not prepared"));
+  g_assert_cmpint (dae_trainer_choose_gain_scale (trainer, NULL, &error),
+      ==, DAE_ERROR_INVALID_ARGUMENT);
+  dae_trainer_free (trainer);
+
+  /* the trained model */
+  trainer = trainer_from (&mc, &tc, model);
+  g_assert_cmpint (dae_trainer_choose_gain_scale (trainer, &choice, &error),
+      ==, DAE_OK);
+  g_test_message ("scale %.2f: %.3f dB (%.3f dB at 1), %zu sequences",
+      choice.scale, choice.si_sdr, choice.si_sdr_at_1, choice.n_sequences);
+  g_assert_cmpfloat (choice.scale, >=, 1.0);
+  g_assert_cmpfloat (choice.scale, <=, 2.0);
+  g_assert_cmpfloat (choice.si_sdr, >=, choice.si_sdr_at_1);
+  g_assert_cmpuint (choice.n_sequences, >, 0);
+  g_assert_cmpuint (choice.n_sequences, <=, tc.validation_sequences);
+  g_assert_true (isfinite (choice.si_sdr_at_1));
+  g_assert_cmpint (dae_trainer_choose_gain_scale (trainer, &again, &error),
+      ==, DAE_OK);
+  g_assert_cmpmem (&choice, sizeof (choice), &again, sizeof (again));
+  dae_trainer_free (trainer);
+
+  /* gain head weights and biases 0: every gain is sigmoid (0) = 0.5 */
+  g_assert_cmpint (dae_model_new_with_weight_bits (model, 32, &flat, &error),
+      ==, DAE_OK);
+  n = dae_model_list_tensors (flat, t);
+  for (i = 0; i < n; i++)
+    if (g_str_has_prefix (t[i].name, "gain."))
+      memset (t[i].data, 0, t[i].rows * t[i].cols * sizeof (float));
+  trainer = trainer_from (&mc, &tc, flat);
+  g_assert_cmpint (dae_trainer_choose_gain_scale (trainer, &choice, &error),
+      ==, DAE_OK);
+  g_assert_cmpfloat (choice.scale, ==, 1.0);
+  g_assert_cmpfloat_with_epsilon (choice.si_sdr, choice.si_sdr_at_1, 1e-9);
+  dae_trainer_free (trainer);
+  dae_model_unref (flat);
+  dae_model_unref (model);
+
+  /* the anomaly recipe has no gains */
+  tiny_model_config (&mc);
+  tiny_train_config (&tc, DAE_RECIPE_ANOMALY);
+  dae_model_config_init_for_recipe (&mc, RATE, DAE_RECIPE_ANOMALY);
+  trainer = make_trainer (&mc, &tc);
+  prepare (trainer);
+  g_assert_cmpint (dae_trainer_choose_gain_scale (trainer, &choice, &error),
+      ==, DAE_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error.message, "denoise"));
+  dae_trainer_free (trainer);
+}
+
 /* a trainer of mc and tc refuses to start from model, with an error that
  * contains needle */
 static void
@@ -2212,6 +2302,7 @@ main (int argc, char **argv)
       GINT_TO_POINTER (DAE_RECIPE_ANOMALY), test_checkpoint_resume);
   DAE_TEST_ADD_SLOW_FUNC ("/train/checkpoint/corrupt", test_checkpoint_corrupt);
   g_test_add_func ("/train/init-from-model", test_init_from_model);
+  g_test_add_func ("/train/gain-scale", test_gain_scale);
   g_test_add_func ("/train/init-from-model/grow", test_init_from_model_grow);
   g_test_add_func ("/train/init-from-model/tonality",
       test_init_from_model_tonality);

@@ -15,7 +15,7 @@ export OPENBLAS_NUM_THREADS=1
 . "$(dirname "$0")/tap.sh"
 
 echo "TAP version 13"
-echo "1..37"
+echo "1..41"
 
 check_status "--help exits 0" 0 "$TRAIN" --help
 if grep -q -- "--steps-per-epoch" "$TMP/out" && grep -q -- "--bands" "$TMP/out"
@@ -62,6 +62,11 @@ check_status "average --weight-bits 8 is a usage error (exit 2)" 2 \
 check_status "convert of two files is a usage error (exit 2)" 2 \
   "$TRAIN" convert -o "$TMP/x.dae" --weight-bits 16 "$TMP/x.dae" "$TMP/y.dae"
 
+check_status "gain-scale without a model file is a usage error (exit 2)" 2 \
+  "$TRAIN" gain-scale --speech "$TMP" --noise "$TMP" -o "$TMP/x.dae"
+check_status "gain-scale with --init is a usage error (exit 2)" 2 \
+  "$TRAIN" gain-scale --speech "$TMP" --noise "$TMP" -o "$TMP/x.dae" \
+  --init "$TMP/y.dae" "$TMP/y.dae"
 check_status "--weight-bits with a training recipe is a usage error (exit 2)" 2 \
   "$TRAIN" denoise --speech "$TMP" --noise "$TMP" -o "$TMP/x.dae" \
   --weight-bits 16
@@ -100,6 +105,8 @@ if ! command -v gst-launch-1.0 >/dev/null 2>&1 ||
   skip "--info shows 16-bit weights" "no training run"
   skip "--init with more GRU units widens the model" "no training run"
   skip "convert --weight-bits 16 keeps all but the weight precision" "no training run"
+  skip "gain-scale chooses a scale on the validation audio" "no training run"
+  skip "gain-scale keeps all but the gain scale" "no training run"
   [ "$failed" -eq 0 ]
   exit
 fi
@@ -241,6 +248,23 @@ if grep -q "wrote $TMP/tiny16.dae (16-bit weights)" "$TMP/out" &&
 else
   diff "$TMP/a" "$TMP/b" >>"$TMP/out"
   not_ok "convert --weight-bits 16 keeps all but the weight precision" "$TMP/out"
+fi
+
+check_status "gain-scale chooses a scale on the validation audio" 0 \
+  "$TRAIN" gain-scale --speech "$TMP/speech" --noise "$TMP/noise/pink.wav" \
+  -o "$TMP/scaled.dae" --sequence-frames 20 --validation-sequences 4 \
+  --threads 1 --seed 3 "$TMP/tiny.dae"
+scale=$(sed -n 's/^dae-train: gain scale \([0-9.]*\): validation SI-SDR .* dB at 1) over [0-9]* sequences with speech$/\1/p' "$TMP/out")
+"$TRAIN" --info "$TMP/tiny.dae" 2>&1 | sed 1d >"$TMP/a"
+"$TRAIN" --info "$TMP/scaled.dae" 2>&1 | sed 1d >"$TMP/b"
+if [ -n "$scale" ] && grep -q "^gain scale:  1.00$" "$TMP/a" &&
+    grep -q "^gain scale:  $scale$" "$TMP/b" &&
+    sed "s/^gain scale:  1.00$/gain scale:  $scale/" "$TMP/a" |
+      cmp -s - "$TMP/b"; then
+  ok "gain-scale keeps all but the gain scale"
+else
+  diff "$TMP/a" "$TMP/b" >>"$TMP/out"
+  not_ok "gain-scale keeps all but the gain scale" "$TMP/out"
 fi
 
 gru=$("$TRAIN" --info "$TMP/tiny.dae" 2>&1 | sed -n 's/^layers:.*-> GRU \([0-9]*\) -> gains.*/\1/p')

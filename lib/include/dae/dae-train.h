@@ -332,6 +332,42 @@ DAE_API DaeStatus       dae_trainer_get_model         (DaeTrainer *trainer,
                                                        DaeError *error) DAE_WARN_UNUSED_RESULT;
 
 /**
+ * DaeGainScaleChoice:
+ * @scale: the chosen gain scale, 1 to 2 in steps of 0.01
+ * @si_sdr_at_1: the mean validation SI-SDR (dB) with the gains as they are
+ * @si_sdr: the same with @scale
+ * @n_sequences: validation sequences scored (those with speech)
+ *
+ * What dae_trainer_choose_gain_scale() found.
+ */
+typedef struct {
+  double scale;
+  double si_sdr_at_1;
+  double si_sdr;
+  size_t n_sequences;
+} DaeGainScaleChoice;
+
+/**
+ * dae_trainer_choose_gain_scale:
+ * @choice: (out)
+ *
+ * Chooses the gain scale (dae_model_new_with_gain_scale()) for the
+ * trainer's current weights on its validation set (held-out audio of the
+ * training sources): the scale from 1 to 2, in steps of 0.01, that gives
+ * the highest mean scale-invariant signal-to-distortion ratio over the
+ * validation sequences with speech, each sequence's ratio computed from
+ * band energies as the signal-to-distortion loss does (see the trainer
+ * description) and capped at 30 dB.  A larger scale must score more
+ * than 1e-6 dB better, so a network that needs no scaling gets 1.  Denoise recipe only; the trainer
+ * must be prepared (%DAE_ERROR_INVALID_ARGUMENT otherwise).  To choose one
+ * for a finished model, prepare a trainer with its data and
+ * dae_trainer_init_from_model() it first (dae-train gain-scale).
+ */
+DAE_API DaeStatus       dae_trainer_choose_gain_scale (DaeTrainer *trainer,
+                                                       DaeGainScaleChoice *choice,
+                                                       DaeError *error) DAE_WARN_UNUSED_RESULT;
+
+/**
  * dae_trainer_get_current_model:
  * @model_out: (out) (transfer full) a new model holding the weights as they
  *   are after the last completed epoch (not the best ones), the

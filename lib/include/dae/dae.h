@@ -488,6 +488,39 @@ DAE_API DaeStatus       dae_model_new_with_weight_bits (const DaeModel *model,
                                                        DaeModel **model_out,
                                                        DaeError *error) DAE_WARN_UNUSED_RESULT;
 
+/**
+ * dae_model_get_gain_scale:
+ *
+ * Returns: the factor, 1 to 2, that the processor multiplies the network's
+ *   band gains by before capping them at 1 (and applying the attenuation
+ *   limit).  1 (the network's gains as they are) unless the model was made
+ *   by dae_model_new_with_gain_scale(), for example with a scale chosen on
+ *   held-out audio by dae_trainer_choose_gain_scale().
+ */
+DAE_API float           dae_model_get_gain_scale      (const DaeModel *model);
+
+/**
+ * dae_model_new_with_gain_scale:
+ * @model: a model
+ * @scale: 1 to 2
+ * @model_out: (out) (transfer full) the copy
+ *
+ * A copy of @model with the gain scale @scale (dae_model_get_gain_scale()),
+ * everything else the same.  A network that keeps some doubt about a
+ * clean band answers 0.8 or 0.9 where 1 is right, and gains that waver
+ * between such values distort speech in high-SNR audio; a scale above 1
+ * lets the processor pass those bands unchanged, at the cost of a little
+ * less attenuation of noise.  dae_model_save_file() stores it (format
+ * 1.4; readers of 1.3 and before ignore it and use 1).
+ *
+ * Returns: %DAE_OK, %DAE_ERROR_NO_MEMORY, or %DAE_ERROR_INVALID_ARGUMENT
+ *   for a @scale outside 1 to 2.
+ */
+DAE_API DaeStatus       dae_model_new_with_gain_scale (const DaeModel *model,
+                                                       double scale,
+                                                       DaeModel **model_out,
+                                                       DaeError *error) DAE_WARN_UNUSED_RESULT;
+
 /* ------------------------------------------------------------------------ */
 /* STFT                                                                      */
 
@@ -564,8 +597,9 @@ typedef struct DaeProcessor DaeProcessor;
  *   (dae_model_get_band_error_scale(): for a calibrated anomaly model the
  *   mean error of held-out normal audio in that band, so that about 1 is a
  *   normal error in every band; 1 for other models)
- * @band_gains: (transfer none) per-band gain applied (after the attenuation
- *   limit), linear, in [0, 1]
+ * @band_gains: (transfer none) per-band gain applied (the network's times
+ *   the model's gain scale, capped at 1, then the attenuation limit),
+ *   linear, in [0, 1]
  * @gain_db: mean applied band gain in dB (<= 0)
  * @vad: voice-activity probability in [0, 1], or -1 if the model has no
  *   voice-activity head
@@ -710,7 +744,8 @@ DAE_API DaeStatus       dae_processor_analyze         (DaeProcessor *proc,
  * @proc: a processor on which dae_processor_analyze() was just called
  * @band_gains: (nullable) n_bands linear gains in [0, 1] to apply instead
  *   of the processor's own (for example the maximum over linked channels);
- *   the attenuation limit still applies
+ *   the attenuation limit still applies, the model's gain scale does not
+ *   (#DaeFrameResult.band_gains already has it)
  * @out: (out caller-allocates) hop_samples output samples
  *
  * Returns: %DAE_OK, or %DAE_ERROR_INVALID_ARGUMENT (NULL @out, or no
