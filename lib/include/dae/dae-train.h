@@ -358,10 +358,11 @@ typedef struct {
  * validation sequences with speech, each sequence's ratio computed from
  * band energies as the signal-to-distortion loss does (see the trainer
  * description) and capped at 30 dB.  A larger scale must score more
- * than 1e-6 dB better, so a network that needs no scaling gets 1.  Denoise recipe only; the trainer
- * must be prepared (%DAE_ERROR_INVALID_ARGUMENT otherwise).  To choose one
- * for a finished model, prepare a trainer with its data and
- * dae_trainer_init_from_model() it first (dae-train gain-scale).
+ * than 1e-6 dB better, so a network that needs no scaling gets 1.
+ * Denoise recipe only; the trainer must be prepared
+ * (%DAE_ERROR_INVALID_ARGUMENT otherwise).  To choose one for a finished
+ * model, give a trainer its data, dae_trainer_init_from_model() it, then
+ * prepare it (dae-train gain-scale).
  */
 DAE_API DaeStatus       dae_trainer_choose_gain_scale (DaeTrainer *trainer,
                                                        DaeGainScaleChoice *choice,
