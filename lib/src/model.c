@@ -488,16 +488,19 @@ dae_model_get_n_params (const DaeModel * model)
   return model != NULL ? model->n_params : 0;
 }
 
-/* A new model with model's config, normalisation, band layout, error
- * scale, threshold, calibration, gain scale and info; its weights are
- * zero. */
+/* A new model equal to model in everything: config, normalisation, band
+ * layout, error scale, threshold, calibration, gain scale, info, weights
+ * and their precision. */
 static DaeStatus
-copy_all_but_weights (const DaeModel * model, DaeModel ** copy_out,
-    DaeError * error)
+model_copy (const DaeModel * model, DaeModel ** copy_out, DaeError * error)
 {
+  DaeTensor src[DAE_MAX_TENSORS];
+  DaeTensor dest[DAE_MAX_TENSORS];
   DaeModel *copy;
   size_t n_features = dae_model_config_n_features (&model->config);
   size_t nb = model->config.n_bands;
+  size_t n_tensors;
+  size_t k;
   DaeStatus status;
 
   if ((status = dae_model_alloc (&model->config, &copy, error)) != DAE_OK)
@@ -513,7 +516,14 @@ copy_all_but_weights (const DaeModel * model, DaeModel ** copy_out,
   copy->calib_held_out_seconds = model->calib_held_out_seconds;
   copy->calib_hold_seconds = model->calib_hold_seconds;
   copy->gain_scale = model->gain_scale;
+  copy->weight_bits = model->weight_bits;
   memcpy (copy->info, model->info, sizeof (copy->info));
+  /* reads only: list_tensors takes a mutable model for the trainer */
+  n_tensors = dae_model_list_tensors ((DaeModel *) model, src);
+  dae_model_list_tensors (copy, dest);
+  for (k = 0; k < n_tensors; k++)
+    memcpy (dest[k].data, src[k].data,
+        src[k].rows * src[k].cols * sizeof (float));
   *copy_out = copy;
   return DAE_OK;
 }
@@ -528,8 +538,7 @@ DaeStatus
 dae_model_new_with_weight_bits (const DaeModel * model, unsigned bits,
     DaeModel ** model_out, DaeError * error)
 {
-  DaeTensor src[DAE_MAX_TENSORS];
-  DaeTensor dest[DAE_MAX_TENSORS];
+  DaeTensor tensors[DAE_MAX_TENSORS];
   DaeModel *copy;
   size_t n_tensors;
   size_t i;
@@ -543,34 +552,29 @@ dae_model_new_with_weight_bits (const DaeModel * model, unsigned bits,
     return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
         "weight bits %u: 16 or 32", bits);
   /* reads only: list_tensors takes a mutable model for the trainer */
-  n_tensors = dae_model_list_tensors ((DaeModel *) model, src);
+  n_tensors = dae_model_list_tensors ((DaeModel *) model, tensors);
   if (bits == 16) {
     for (k = 0; k < n_tensors; k++) {
-      for (i = 0; i < src[k].rows * src[k].cols; i++) {
-        float w = src[k].data[i];
+      for (i = 0; i < tensors[k].rows * tensors[k].cols; i++) {
+        float w = tensors[k].data[i];
 
         /* what rounds to a finite half: below 65520 in magnitude */
         if (!(fabsf (w) < DAE_HALF_MAX + 16.0f))
           return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
               "%s[%zu] = %g does not fit in a 16-bit float (at most %g)",
-              src[k].name, i, (double) w, (double) DAE_HALF_MAX);
+              tensors[k].name, i, (double) w, (double) DAE_HALF_MAX);
       }
     }
   }
 
-  if ((status = copy_all_but_weights (model, &copy, error)) != DAE_OK)
+  if ((status = model_copy (model, &copy, error)) != DAE_OK)
     return status;
-  dae_model_list_tensors (copy, dest);
-  for (k = 0; k < n_tensors; k++) {
-    size_t n = src[k].rows * src[k].cols;
-
-    if (bits == 16) {
-      for (i = 0; i < n; i++)
-        dest[k].data[i] =
-            dae_half_to_float (dae_half_from_float (src[k].data[i]));
-    } else {
-      memcpy (dest[k].data, src[k].data, n * sizeof (float));
-    }
+  if (bits == 16) {
+    dae_model_list_tensors (copy, tensors);
+    for (k = 0; k < n_tensors; k++)
+      for (i = 0; i < tensors[k].rows * tensors[k].cols; i++)
+        tensors[k].data[i] =
+            dae_half_to_float (dae_half_from_float (tensors[k].data[i]));
   }
   copy->weight_bits = bits;
   *model_out = copy;
@@ -587,11 +591,7 @@ DaeStatus
 dae_model_new_with_gain_scale (const DaeModel * model, double scale,
     DaeModel ** model_out, DaeError * error)
 {
-  DaeTensor src[DAE_MAX_TENSORS];
-  DaeTensor dest[DAE_MAX_TENSORS];
   DaeModel *copy;
-  size_t n_tensors;
-  size_t k;
   DaeStatus status;
 
   if (model == NULL || model_out == NULL)
@@ -601,15 +601,8 @@ dae_model_new_with_gain_scale (const DaeModel * model, double scale,
     return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
         "gain scale %g: %g to %g", scale, DAE_GAIN_SCALE_MIN,
         DAE_GAIN_SCALE_MAX);
-  if ((status = copy_all_but_weights (model, &copy, error)) != DAE_OK)
+  if ((status = model_copy (model, &copy, error)) != DAE_OK)
     return status;
-  /* reads only: list_tensors takes a mutable model for the trainer */
-  n_tensors = dae_model_list_tensors ((DaeModel *) model, src);
-  dae_model_list_tensors (copy, dest);
-  for (k = 0; k < n_tensors; k++)
-    memcpy (dest[k].data, src[k].data,
-        src[k].rows * src[k].cols * sizeof (float));
-  copy->weight_bits = model->weight_bits;
   copy->gain_scale = (float) scale;
   *model_out = copy;
   return DAE_OK;
