@@ -4,8 +4,9 @@
 #   bench/quality/run.sh [run.py options]      e.g. --model48 m.dae
 #
 # Installs/builds what is missing (setup.sh), builds the plugin if the meson
-# build dir has none, builds the evaluation set if bench/out/evalset has no
-# manifest, runs noisy / daedenoise / webrtcdsp / speexdsp / rnnoise on it
+# build dir has none, builds the evaluation set if bench/out/evalset has none
+# or one made by other versions of make-evalset.py / prepare-data.py /
+# eval-sources.txt or another SEED / PER_CELL, runs noisy / daedenoise / webrtcdsp / speexdsp / rnnoise on it
 # at 16 and 48 kHz, prints the tables and writes bench/out/results.json.
 #
 # Env: OUT (default bench/out), BUILD (default build), SEED (default 1),
@@ -28,9 +29,20 @@ if [ ! -f "$BUILD/plugin/libgstdae.so" ]; then
   ninja -C "$BUILD" >/dev/null
 fi
 
-if [ ! -f "$OUT/evalset/manifest.json" ]; then
+# the set is rebuilt when the scripts or lists that define it, or the seed
+# and size, differ from those that made it (.made-by: their digest)
+made_by=$(cat "$HERE/make-evalset.py" "$ROOT/models/prepare-data.py" \
+    "$ROOT/bench/eval-sources.txt" 2>/dev/null | sha1sum | cut -d' ' -f1)
+made_by="$made_by seed ${SEED:-1} per-cell ${PER_CELL:-4}"
+if [ ! -f "$OUT/evalset/manifest.json" ] ||
+    [ "$(cat "$OUT/evalset/.made-by" 2>/dev/null)" != "$made_by" ]; then
+  if [ -f "$OUT/evalset/manifest.json" ]; then
+    echo "run.sh: the evaluation set was made by other scripts or settings; rebuilding it" >&2
+    rm -rf "$OUT/evalset"
+  fi
   /usr/bin/python3 "$HERE/make-evalset.py" --out "$OUT/evalset" \
     --seed "${SEED:-1}" --per-cell "${PER_CELL:-4}"
+  echo "$made_by" >"$OUT/evalset/.made-by"
 fi
 
 exec /usr/bin/python3 "$HERE/run.py" --evalset "$OUT/evalset" --out "$OUT" \
