@@ -1502,6 +1502,11 @@ main (int argc, char **argv)
       usage_error ("gain-scale takes the model as its argument, not --init");
       goto done;
     }
+    /* a checkpoint's weights would be scored, the model's written */
+    if (options.resume) {
+      usage_error ("gain-scale does not take --resume");
+      goto done;
+    }
     options.init = g_strdup (args[2]);
     options.gain_scale_only = TRUE;
     g_free (args[1]);

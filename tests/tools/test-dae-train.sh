@@ -15,7 +15,7 @@ export OPENBLAS_NUM_THREADS=1
 . "$(dirname "$0")/tap.sh"
 
 echo "TAP version 13"
-echo "1..41"
+echo "1..42"
 
 check_status "--help exits 0" 0 "$TRAIN" --help
 if grep -q -- "--steps-per-epoch" "$TMP/out" && grep -q -- "--bands" "$TMP/out"
@@ -67,6 +67,9 @@ check_status "gain-scale without a model file is a usage error (exit 2)" 2 \
 check_status "gain-scale with --init is a usage error (exit 2)" 2 \
   "$TRAIN" gain-scale --speech "$TMP" --noise "$TMP" -o "$TMP/x.dae" \
   --init "$TMP/y.dae" "$TMP/y.dae"
+check_status "gain-scale with --resume is a usage error (exit 2)" 2 \
+  "$TRAIN" gain-scale --speech "$TMP" --noise "$TMP" -o "$TMP/x.dae" \
+  --resume "$TMP/y.dae"
 check_status "--weight-bits with a training recipe is a usage error (exit 2)" 2 \
   "$TRAIN" denoise --speech "$TMP" --noise "$TMP" -o "$TMP/x.dae" \
   --weight-bits 16
