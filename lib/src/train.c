@@ -2347,6 +2347,11 @@ dae_model_average (DaeModel * const *models, size_t n_models,
       return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
           "model %zu has a calibrated anomaly threshold, which belongs to "
           "its own weights", i + 1);
+    if (m->gain_scale != 1.0f)
+      return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
+          "model %zu has a gain scale (%g), which belongs to its own "
+          "weights: average models without one, then choose one for the "
+          "mean", i + 1, (double) m->gain_scale);
     if (i == 0)
       continue;
     if (!config_equal (&m->config, &first->config)

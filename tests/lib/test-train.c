@@ -2189,8 +2189,8 @@ test_average (void)
   g_test_summary ("dae_trainer_get_current_model() returns the weights of "
       "the last epoch and says so; dae_model_average() returns the "
       "element-wise mean, is the identity for one model, and refuses models "
-      "of another architecture, another run's normalisation or with a "
-      "calibrated threshold.");
+      "of another architecture, another run's normalisation, with a "
+      "calibrated threshold or with a gain scale.");
   tiny_model_config (&mc);
   tiny_train_config (&tc, DAE_RECIPE_DENOISE);
   tc.steps_per_epoch = 4;
@@ -2248,6 +2248,14 @@ test_average (void)
   g_assert_cmpint (dae_model_average (pair, 2, NULL, &mean, &error), ==,
       DAE_ERROR_INVALID_ARGUMENT);
   g_assert_nonnull (strstr (error.message, "threshold"));
+  dae_model_unref (calibrated);
+  /* so does a gain scale */
+  calibrated = get_current_model (trainer);
+  calibrated->gain_scale = 1.25f;
+  pair[1] = calibrated;
+  g_assert_cmpint (dae_model_average (pair, 2, NULL, &mean, &error), ==,
+      DAE_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error.message, "model 2 has a gain scale"));
   dae_model_unref (calibrated);
 
   pair[1] = NULL;

@@ -398,7 +398,9 @@ DAE_API DaeStatus       dae_trainer_get_current_model (DaeTrainer *trainer,
  * averaging) gives a smoother model than any one epoch.  The models must
  * have the same architecture, band layout and feature normalisation (the
  * normalisation is fixed for a training run), and none may carry a
- * calibrated anomaly threshold (it belongs to one set of weights);
+ * calibrated anomaly threshold or a gain scale other than 1 (each belongs
+ * to one set of weights; choose a scale for the mean afterwards,
+ * dae_trainer_choose_gain_scale());
  * otherwise %DAE_ERROR_INVALID_ARGUMENT names the first model that does
  * not fit.
  */
