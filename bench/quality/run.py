@@ -4,6 +4,7 @@
 Usage: bench/quality/run.py [--evalset DIR] [--out DIR] [--systems LIST]
                             [--rates 16000,48000] [--model16 F] [--model48 F]
                             [--jobs N] [--no-rtf] [--rtf-runs N]
+                            [--clean-pass]
 
 Systems: noisy (the input, unprocessed), daedenoise (gst-launch-1.0),
 webrtcdsp (gst-launch-1.0, noise-suppression-level=very-high, everything
@@ -27,6 +28,14 @@ followed by its baseline; the figure is the median of the runs, and
 results.json keeps every run's (single runs of the same element and model
 have read from 0.0085 to 0.0138 on this project's machine).
 For rnnoise at 16 kHz the sox resampling is not counted.
+
+--clean-pass also runs each system on the clean speech of every item alone
+(no noise added) and reports the SI-SDR of its output against that input,
+delay-compensated as above, per speaker: how much of the speech itself a
+system removes or distorts.  At 20 dB SNR a system cannot improve on the
+noisy input by more than this allows, so a low figure for one speaker
+points at speech (unvoiced consonants, coughs, shouts) the model takes for
+noise.  Figures are capped at 60 dB.
 
 Writes the outputs to OUT/outputs/SYSTEM/RATEk/*.wav and all results to
 OUT/results.json.  Needs the setup of bench/quality/setup.sh.
@@ -53,6 +62,7 @@ import metrics  # noqa: E402
 ALL_SYSTEMS = ["noisy", "daedenoise", "webrtcdsp", "speexdsp", "rnnoise"]
 PEERS = ["webrtcdsp", "speexdsp", "rnnoise"]
 MAX_DELAY_S = 0.050
+CLEAN_PASS_CAP_DB = 60.0
 
 WEBRTC_PROPS = ("echo-cancel=false gain-control=false high-pass-filter=false "
                 "voice-detection=false extended-filter=false "
@@ -193,6 +203,17 @@ class Systems:
             (t1.children_system - t0.children_system)
 
 
+def process_items(sysobj, system, items, field, odir, rate, args):
+    """Runs system on the item[field] file of every item (args.jobs at
+    once), writing ODIR/NAME.wav; returns {name: output samples}."""
+    def one(i):
+        o = os.path.join(odir, i["name"] + ".wav")
+        sysobj.process(system, os.path.join(args.evalset, i[field]), o, rate)
+        return i["name"], read_wav(o)[0]
+    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+        return dict(pool.map(one, items))
+
+
 def sox_rate(a, b, r_in, r_out):
     run(["sox", "-t", "raw", "-e", "floating-point", "-b", "32", "-c", "1", "-r",
          str(r_in), a, "-t", "raw", "-e", "floating-point", "-b", "32", "-c", "1",
@@ -224,6 +245,27 @@ def summarise(rows, key_fn):
     return {k: {m: mean([r[m] for r in g]) for m in
                 ("si_sdr", "si_sdri", "stoi", "estoi", "estoi_low")} | {"n": len(g)}
             for k, g in groups.items()}
+
+
+def clean_pass_item(job):
+    """job: (system, item, clean, output, delay) -> (system, name, speaker, dB)."""
+    system, item, clean, out, delay = job
+    y = metrics.align(out, delay, len(clean))
+    return (system, item["name"], item.get("speaker", "?"),
+            min(CLEAN_PASS_CAP_DB, metrics.si_sdr(clean, y)))
+
+
+def print_clean_pass(rate, systems, table, speakers):
+    print()
+    print("Clean pass, %d Hz: SI-SDR (dB) of each system's output for the clean "
+          "speech alone, mean per speaker (lowest item)" % rate)
+    for s in systems:
+        print("  %s:" % s)
+        for spk in speakers:
+            v = table[s][spk]
+            print("    %-28s %6.2f (%6.2f)" % (spk, v["mean"], v["min"]))
+        print("    %-28s %6.2f (%6.2f)" % ("all", table[s]["all"]["mean"],
+                                          table[s]["all"]["min"]))
 
 
 # -------------------------------------------------------------------- tables
@@ -304,6 +346,9 @@ def main():
     ap.add_argument("--no-rtf", action="store_true")
     ap.add_argument("--rtf-runs", type=int, default=3,
                     help="real-time factor runs per system; the median is reported")
+    ap.add_argument("--clean-pass", action="store_true",
+                    help="also run the systems on the clean speech alone and "
+                    "report how much of it each keeps (SI-SDR per speaker)")
     args = ap.parse_args()
     args.out = os.path.abspath(args.out)
     for m in ("model16", "model48"):
@@ -353,13 +398,8 @@ def main():
             log("%d Hz: %s on %d items" % (rate, s, len(items)))
             t0 = time.time()
 
-            def one(i, s=s, odir=odir):
-                o = os.path.join(odir, i["name"] + ".wav")
-                sysobj.process(s, os.path.join(args.evalset, i["noisy"]), o, rate)
-                return i["name"], read_wav(o)[0]
             try:
-                with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-                    outputs[s] = dict(pool.map(one, items))
+                outputs[s] = process_items(sysobj, s, items, "noisy", odir, rate, args)
             except Exception as e:  # noqa: BLE001  a peer failing must not stop the run
                 log("%d Hz: %s FAILED: %s" % (rate, s, e))
                 failed[s] = str(e)
@@ -403,6 +443,33 @@ def main():
                     rtf[s + "_detail"] = {"cpu_s": cpu, "baseline_cpu_s": base,
                                           "audio_s": seconds, "runs": runs}
 
+        # -- clean pass: the clean speech alone through each system
+        clean_pass = {}
+        if args.clean_pass:
+            cp_systems = [s for s in active if s != "noisy"]
+            cp_out = {}
+            for s in cp_systems:
+                odir = os.path.join(args.out, "outputs", s, sub + "-clean")
+                os.makedirs(odir, exist_ok=True)
+                log("%d Hz: %s on the clean speech of %d items" % (rate, s, len(items)))
+                try:
+                    cp_out[s] = process_items(sysobj, s, items, "clean", odir, rate, args)
+                except Exception as e:  # noqa: BLE001
+                    log("%d Hz: %s on clean speech FAILED: %s" % (rate, s, e))
+            jobs = [(s, i, clean[i["name"]], cp_out[s][i["name"]], delays[s])
+                    for s in cp_out for i in items]
+            with concurrent.futures.ProcessPoolExecutor(args.jobs) as pool:
+                cp_rows = list(pool.map(clean_pass_item, jobs, chunksize=4))
+            speakers = sorted({r[2] for r in cp_rows})
+            for s in cp_out:
+                mine = [r for r in cp_rows if r[0] == s]
+                clean_pass[s] = {spk: {"mean": mean([r[3] for r in mine if r[2] == spk]),
+                                       "min": min(r[3] for r in mine if r[2] == spk)}
+                                 for spk in speakers}
+                clean_pass[s]["all"] = {"mean": mean([r[3] for r in mine]),
+                                        "min": min(r[3] for r in mine)}
+                clean_pass[s]["items"] = {r[1]: r[3] for r in mine}
+
         summary = {"_seconds": seconds}
         for s in active:
             mine = [r for r in rows if r["system"] == s]
@@ -410,6 +477,8 @@ def main():
                           "snr": summarise(mine, lambda r: r["snr"]),
                           "kind": summarise(mine, lambda r: r["kind"])}
         print_tables(rate, active, summary, rtf, delays, kinds, snrs)
+        if clean_pass:
+            print_clean_pass(rate, list(clean_pass), clean_pass, speakers)
         c = target_checks(rate, summary, active, kinds, snrs, rtf)
         checks += c
         results["rates"][str(rate)] = {
@@ -420,6 +489,8 @@ def main():
                             "kind": summary[s]["kind"]} for s in active},
             "items": rows,
         }
+        if clean_pass:
+            results["rates"][str(rate)]["clean_pass"] = clean_pass
 
     if checks:
         print()

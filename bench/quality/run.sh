@@ -7,7 +7,8 @@
 # build dir has none, builds the evaluation set if bench/out/evalset has none
 # or one made by other versions of make-evalset.py / prepare-data.py /
 # eval-sources.txt or another SEED / PER_CELL, runs noisy / daedenoise / webrtcdsp / speexdsp / rnnoise on it
-# at 16 and 48 kHz, prints the tables and writes bench/out/results.json.
+# at 16 and 48 kHz (and on the clean speech alone: --clean-pass), prints the
+# tables and writes bench/out/results.json.
 #
 # Env: OUT (default bench/out), BUILD (default build), SEED (default 1),
 #      PER_CELL (utterances per kind x SNR, default 4),
@@ -46,4 +47,4 @@ if [ ! -f "$OUT/evalset/manifest.json" ] ||
 fi
 
 exec /usr/bin/python3 "$HERE/run.py" --evalset "$OUT/evalset" --out "$OUT" \
-  --tools "$OUT" --build "$BUILD" "$@"
+  --tools "$OUT" --build "$BUILD" --clean-pass "$@"
