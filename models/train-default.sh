@@ -63,7 +63,13 @@
 #                    benchmark figures; the stages in between keep 32)
 #   DAE_GAIN_SCALE   1 (default): the finished model gets the gain scale
 #                    that dae-train gain-scale chooses on the held-out part
-#                    of the training audio (same seed and lists); 0: none
+#                    of the training audio (same seed and lists), its
+#                    voices speed-perturbed to stand in for unheard ones
+#                    (DAE_GAIN_SCALE_ARGS); 0: none
+#   DAE_GAIN_SCALE_ARGS  dae-train options for that step, after
+#                    DAE_TRAIN_ARGS (default --speed-probability 1
+#                    --speed-max 1.3 --speed-validation; empty: the
+#                    training voices as they are)
 #   DAE_FORCE        1: retrain even if the model is finished
 set -eu
 
@@ -81,6 +87,7 @@ ARCH_48K=${DAE_ARCH_48K:-${DAE_ARCH:---enc-dense 128 --enc-gru 208 --bottleneck 
 FORCE=${DAE_FORCE:-0}
 WEIGHT_BITS=${DAE_WEIGHT_BITS:-16}
 GAIN_SCALE=${DAE_GAIN_SCALE:-1}
+GAIN_SCALE_ARGS=${DAE_GAIN_SCALE_ARGS---speed-probability 1 --speed-max 1.3 --speed-validation}
 TRAIN_ARGS=${DAE_TRAIN_ARGS:-}
 
 # Up to four stages per rate (the fourth: below).  First: learning rate 0.001, times 0.97
@@ -350,12 +357,15 @@ train () {
     --weight-bits "$WEIGHT_BITS" -o "$model" "$model"
   if [ "$GAIN_SCALE" = 1 ]; then
     # on the first stages' validation split (their seed, lists and data
-    # options); 512 sequences, so that the choice does not hang on a few
+    # options), its voices speed-perturbed (GAIN_SCALE_ARGS): the model
+    # knows the training voices as they are, and wants less scale for them
+    # than for voices it has not heard; 512 sequences, so that the choice
+    # does not hang on a few
     say "$k: choosing the gain scale of $model; log: $log"
     # shellcheck disable=SC2086
     run_dae_train "$log" "$CKPT_DIR/$name.status" gain-scale \
       --speech "@$CACHE/lists/speech-$k-train.txt" \
-      --noise "@$CACHE/lists/noise-$k-train.txt" $TRAIN_ARGS \
+      --noise "@$CACHE/lists/noise-$k-train.txt" $TRAIN_ARGS $GAIN_SCALE_ARGS \
       --seed "$SEED" --threads "$THREADS" \
       --max-seconds-per-source "$MAX_SECONDS" --validation-sequences 512 \
       -o "$model" "$model"

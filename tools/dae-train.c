@@ -117,6 +117,7 @@ typedef struct
   gdouble speed_probability;
   gdouble speed_max;
   gboolean no_generator_thread;
+  gboolean speed_validation;    /* gain-scale only */
   gdouble corruption;
   gdouble dropout;
   gdouble threshold_quantile;
@@ -652,6 +653,11 @@ make_option_context (Options * o)
     {"speed-max", 0, 0, G_OPTION_ARG_DOUBLE, &o->speed_max,
         "Largest speed factor: log-uniform in [1 / F, F], 1 to 1.5 "
           "(denoise; default 1.15)", "F"},
+    {"speed-validation", 0, 0, G_OPTION_ARG_NONE, &o->speed_validation,
+        "gain-scale only: the validation sequences take the speed "
+          "perturbation of --speed-probability and --speed-max too, so that "
+          "the training voices, changed, stand in for voices the model has "
+          "not heard", NULL},
     {"corruption", 0, 0, G_OPTION_ARG_DOUBLE, &o->corruption,
         "Std of the noise added to the normalised input features "
           "(anomaly; recipe default)", "STD"},
@@ -708,7 +714,10 @@ make_option_context (Options * o)
       "denoise would hold it out\n(same --seed and data options): the "
       "processor multiplies the network's gains\nby it before capping them "
       "at 1, which keeps gains of 0.8-0.9 in clean bands\nfrom distorting "
-      "speech.  1 when scaling does not help.");
+      "speech.  1 when scaling does not help.  With --speed-validation\n"
+      "(and --speed-probability) the validation voices are speed-perturbed, "
+      "standing\nin for voices the model has not heard (the models' "
+      "script: --speed-probability 1\n--speed-max 1.3).");
   g_option_context_set_description (context,
       "Exit status: 0 ok, 1 runtime failure, 2 usage error, 130 "
       "interrupted.\n");
@@ -936,6 +945,8 @@ make_train_config (const Options * o, DaeRecipe recipe, DaeTrainConfig * config)
     config->speed_probability = o->speed_probability;
   if (!isnan (o->speed_max))
     config->speed_max_factor = o->speed_max;
+  if (o->speed_validation)
+    config->speed_validation = 1;
   if (o->no_generator_thread)
     config->generator_thread = 0;
   if (recipe != DAE_RECIPE_ANOMALY && (!isnan (o->corruption)
@@ -1507,11 +1518,19 @@ main (int argc, char **argv)
       usage_error ("gain-scale does not take --resume");
       goto done;
     }
+    if (options.speed_validation && !(options.speed_probability > 0.0)) {
+      usage_error ("--speed-validation needs --speed-probability");
+      goto done;
+    }
     options.init = g_strdup (args[2]);
     options.gain_scale_only = TRUE;
     g_free (args[1]);
     args[1] = g_strdup ("denoise");
     n_args = 2;
+  } else if (options.speed_validation) {
+    /* training losses stay comparable between runs */
+    usage_error ("--speed-validation belongs to gain-scale");
+    goto done;
   }
   if (n_args > 2) {
     gchar *message = g_strdup_printf ("unexpected argument '%s' (sources "

@@ -371,6 +371,7 @@ dae_train_config_init (DaeTrainConfig * config, DaeRecipe recipe)
   config->speed_max_factor = 1.15;
   config->generator_thread = 1;
   config->reverb_early_ms = DAE_REVERB_EARLY_MS;
+  config->speed_validation = 0;
 
   if (recipe == DAE_RECIPE_ANOMALY) {
     config->max_epochs = 40;
@@ -494,6 +495,13 @@ validate_train_config (const DaeModelConfig * mc, const DaeTrainConfig * c,
   if (c->generator_thread != 0 && c->generator_thread != 1)
     return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
         "generator_thread = %d: must be 0 or 1", c->generator_thread);
+  if (c->speed_validation != 0 && c->speed_validation != 1)
+    return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
+        "speed_validation = %d: must be 0 or 1", c->speed_validation);
+  if (c->speed_validation && !(c->speed_probability > 0.0))
+    return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
+        "speed_validation = 1 needs speed_probability > 0 (the "
+        "perturbation the validation sequences take)");
   if (!(c->threshold_quantile > 0.0 && c->threshold_quantile < 1.0))
     return dae_set_error (error, DAE_ERROR_INVALID_ARGUMENT,
         "threshold_quantile = %g out of range (0 to 1, exclusive)",
@@ -828,9 +836,11 @@ reverse_segments (SegmentSet * set)
 
 /* The last validation_fraction of the source's samples (whole clips from
  * the end, the boundary clip split) go to validation.  Training segments
- * are picked train_L samples long, validation ones tr->L. */
+ * are picked train_L samples long, validation ones valid_L (tr->L, or the
+ * speech input of a perturbed sequence with speed_validation). */
 static DaeStatus
-split_source (DaeTrainer * tr, Source * src, int looping, size_t train_L)
+split_source (DaeTrainer * tr, Source * src, int looping, size_t train_L,
+    size_t valid_L)
 {
   uint64_t held = (uint64_t) (tr->config.validation_fraction
       * (double) src->samples + 0.5);
@@ -868,7 +878,7 @@ split_source (DaeTrainer * tr, Source * src, int looping, size_t train_L)
 
   if ((status = segment_set_finish (&src->train, train_L, looping)) != DAE_OK)
     return status;
-  if ((status = segment_set_finish (&src->valid, tr->L, looping)) != DAE_OK)
+  if ((status = segment_set_finish (&src->valid, valid_L, looping)) != DAE_OK)
     return status;
   src->valid_from_train = 0;
   if (src->valid.total == 0) {
@@ -1023,8 +1033,9 @@ generate_raw (DaeTrainer * tr, DaeRng * rng, int valid)
     speech_only = !gen->noise_only
         && kind < NOISE_ONLY_PROBABILITY + SPEECH_ONLY_PROBABILITY;
 
-    if (!valid && gen->speed != NULL) {
-      pick_segment (&sp->train, rng, tr->L_speech, 0, gen->speech_long);
+    if ((!valid || c->speed_validation) && gen->speed != NULL) {
+      pick_segment (valid ? &sp->valid : &sp->train, rng, tr->L_speech, 0,
+          gen->speech_long);
       if (dae_rng_uniform (rng) < c->speed_probability) {
         double range = log (c->speed_max_factor);
 
@@ -1790,7 +1801,9 @@ dae_trainer_prepare (DaeTrainer * trainer, DaeError * error)
     if (src->n_clips == 0)
       continue;
     train_L = s == DAE_SOURCE_SPEECH ? tr->L_speech : tr->L;
-    status = split_source (tr, src, s == DAE_SOURCE_NOISE, train_L);
+    status = split_source (tr, src, s == DAE_SOURCE_NOISE, train_L,
+        s == DAE_SOURCE_SPEECH
+        && tr->config.speed_validation ? train_L : tr->L);
     if (status != DAE_OK)
       return dae_set_error (error, status, "out of memory splitting audio");
     if (src->train.total == 0)
@@ -2245,8 +2258,9 @@ build_model (DaeTrainer * trainer, int current, DaeModel ** model_out,
       info_append (info, " (target keeps %g ms of the room)",
           c->reverb_early_ms);
     if (c->speed_probability > 0.0)
-      info_append (info, ", speed %g (factor 1/%g to %g)",
-          c->speed_probability, c->speed_max_factor, c->speed_max_factor);
+      info_append (info, ", speed %g (factor 1/%g to %g)%s",
+          c->speed_probability, c->speed_max_factor, c->speed_max_factor,
+          c->speed_validation ? ", validation too" : "");
     info_append (info, "\n");
     info_append (info, "loss: gain %g, reconstruction %g, voice activity "
         "%g", c->gain_weight, c->recon_weight,

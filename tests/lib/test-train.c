@@ -496,6 +496,14 @@ break_setting (DaeTrainConfig * tc, int which)
     case 28:
       tc->reverb_early_ms = DAE_REVERB_MAX_MS + 1.0;
       return "reverb_early_ms";
+    case 29:
+      tc->speed_validation = 2;
+      return "speed_validation";
+    case 30:
+      /* nothing to perturb with */
+      tc->speed_validation = 1;
+      tc->speed_probability = 0.0;
+      return "speed_validation";
     default:
       return NULL;
   }
@@ -1251,7 +1259,8 @@ test_gain_scale (void)
   g_test_summary ("dae_trainer_choose_gain_scale needs a prepared denoise "
       "trainer; for a trained model it picks a scale from 1 to 2 whose "
       "validation SI-SDR is at least that of scale 1, the same on a second "
-      "call; a network whose gains are all 0.5 scores the same at every "
+      "call, also with speed-perturbed validation sequences (which score "
+      "otherwise at scale 1); a network whose gains are all 0.5 scores the same at every "
       "scale (a uniform gain does not change the SI-SDR) and gets exactly "
       "1.");
 
@@ -1280,6 +1289,34 @@ test_gain_scale (void)
       ==, DAE_OK);
   g_assert_cmpmem (&choice, sizeof (choice), &again, sizeof (again));
   dae_trainer_free (trainer);
+
+  /* speed-perturbed validation voices: other sequences, so another
+   * SI-SDR at scale 1, still a valid and repeatable choice */
+  tc.speed_probability = 1.0;
+  tc.speed_max_factor = 1.3;
+  tc.speed_validation = 1;
+  trainer = trainer_from (&mc, &tc, model);
+  g_assert_cmpint (dae_trainer_choose_gain_scale (trainer, &again, &error),
+      ==, DAE_OK);
+  g_test_message ("speed-perturbed validation: scale %.2f: %.3f dB (%.3f dB "
+      "at 1), %zu sequences", again.scale, again.si_sdr, again.si_sdr_at_1,
+      again.n_sequences);
+  g_assert_cmpfloat (again.scale, >=, 1.0);
+  g_assert_cmpfloat (again.scale, <=, 2.0);
+  g_assert_cmpfloat (again.si_sdr, >=, again.si_sdr_at_1);
+  g_assert_cmpuint (again.n_sequences, >, 0);
+  g_assert_true (isfinite (again.si_sdr_at_1));
+  g_assert_cmpfloat (again.si_sdr_at_1, !=, choice.si_sdr_at_1);
+  {
+    DaeGainScaleChoice third;
+
+    g_assert_cmpint (dae_trainer_choose_gain_scale (trainer, &third, &error),
+        ==, DAE_OK);
+    g_assert_cmpmem (&again, sizeof (again), &third, sizeof (third));
+  }
+  dae_trainer_free (trainer);
+  tc.speed_probability = 0.0;
+  tc.speed_validation = 0;
 
   /* gain head weights and biases 0: every gain is sigmoid (0) = 0.5 */
   g_assert_cmpint (dae_model_new_with_weight_bits (model, 32, &flat, &error),

@@ -15,7 +15,7 @@ export OPENBLAS_NUM_THREADS=1
 . "$(dirname "$0")/tap.sh"
 
 echo "TAP version 13"
-echo "1..42"
+echo "1..46"
 
 check_status "--help exits 0" 0 "$TRAIN" --help
 if grep -q -- "--steps-per-epoch" "$TMP/out" && grep -q -- "--bands" "$TMP/out"
@@ -70,6 +70,17 @@ check_status "gain-scale with --init is a usage error (exit 2)" 2 \
 check_status "gain-scale with --resume is a usage error (exit 2)" 2 \
   "$TRAIN" gain-scale --speech "$TMP" --noise "$TMP" -o "$TMP/x.dae" \
   --resume "$TMP/y.dae"
+check_status "--speed-validation outside gain-scale is a usage error (exit 2)" 2 \
+  "$TRAIN" denoise --speech "$TMP" --noise "$TMP" -o "$TMP/x.dae" \
+  --speed-probability 1 --speed-validation
+check_status "gain-scale --speed-validation without --speed-probability is a usage error (exit 2)" 2 \
+  "$TRAIN" gain-scale --speech "$TMP" --noise "$TMP" -o "$TMP/x.dae" \
+  --speed-validation "$TMP/y.dae"
+if grep -q "needs --speed-probability" "$TMP/out"; then
+  ok "gain-scale --speed-validation says what it needs"
+else
+  not_ok "gain-scale --speed-validation says what it needs" "$TMP/out"
+fi
 check_status "--weight-bits with a training recipe is a usage error (exit 2)" 2 \
   "$TRAIN" denoise --speech "$TMP" --noise "$TMP" -o "$TMP/x.dae" \
   --weight-bits 16
@@ -110,6 +121,7 @@ if ! command -v gst-launch-1.0 >/dev/null 2>&1 ||
   skip "convert --weight-bits 16 keeps all but the weight precision" "no training run"
   skip "gain-scale chooses a scale on the validation audio" "no training run"
   skip "gain-scale keeps all but the gain scale" "no training run"
+  skip "gain-scale --speed-validation chooses a scale on speed-perturbed voices" "no training run"
   [ "$failed" -eq 0 ]
   exit
 fi
@@ -269,6 +281,12 @@ else
   diff "$TMP/a" "$TMP/b" >>"$TMP/out"
   not_ok "gain-scale keeps all but the gain scale" "$TMP/out"
 fi
+
+check_status "gain-scale --speed-validation chooses a scale on speed-perturbed voices" 0 \
+  "$TRAIN" gain-scale --speech "$TMP/speech" --noise "$TMP/noise/pink.wav" \
+  -o "$TMP/scaled2.dae" --sequence-frames 20 --validation-sequences 4 \
+  --threads 1 --seed 3 --speed-probability 1 --speed-max 1.3 \
+  --speed-validation "$TMP/tiny.dae"
 
 gru=$("$TRAIN" --info "$TMP/tiny.dae" 2>&1 | sed -n 's/^layers:.*-> GRU \([0-9]*\) -> gains.*/\1/p')
 if [ -n "$gru" ] &&

@@ -114,7 +114,8 @@ typedef enum
  *   by a random factor (speed perturbation: pitch, formants and tempo scaled
  *   together, a voice the data does not have), 0 to 1 (denoise; 0, the
  *   default, leaves it out; must be 0 for the anomaly recipe).  Validation
- *   sequences are never perturbed.  Speech clips shorter than the input
+ *   sequences are not perturbed unless @speed_validation is 1.  Speech
+ *   clips shorter than the input
  *   a sequence needs at the largest factor are then not used for training.
  * @speed_max_factor: the factor is log-uniform in [1 / this, this], 1 to
  *   1.5 (default 1.15)
@@ -128,6 +129,13 @@ typedef enum
  *   the network learns to remove the reverberation after that; 600 keeps
  *   all of it (denoising without dereverberation).  The rooms drawn do not
  *   depend on it.
+ * @speed_validation: 1: the validation sequences take the speed
+ *   perturbation too (with @speed_probability and @speed_max_factor, from
+ *   held-out segments long enough for the slowest factor), so that the
+ *   training voices, changed, stand in for voices the model has not heard;
+ *   meant for dae_trainer_choose_gain_scale().  Validation losses are then
+ *   not comparable with those of an unperturbed run.  0 (the default):
+ *   never perturbed.  1 needs @speed_probability > 0 (denoise).
  *
  * Fill with dae_train_config_init(); zero is never silently a default.
  */
@@ -164,6 +172,7 @@ typedef struct
   double speed_max_factor;
   int generator_thread;
   double reverb_early_ms;
+  int speed_validation;
 } DaeTrainConfig;
 
 /**
