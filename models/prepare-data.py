@@ -24,6 +24,7 @@ speaker/language hold-outs for speech, seeded synthetic noise.  Writes
 
 Needs ffmpeg and python3-numpy (Debian's /usr/bin/python3).
 """
+import argparse
 import concurrent.futures
 import hashlib
 import json
@@ -564,18 +565,23 @@ def minutes(paths):
 
 
 def main():
-    if len(sys.argv) < 2:
-        sys.exit(__doc__)
-    cache = os.path.abspath(sys.argv[1])
-    eval_list = None
-    args = sys.argv[2:]
-    extra = "--extra-voices" in args
-    if extra:
-        args.remove("--extra-voices")
-    if len(args) == 2 and args[0] == "--eval-list":
-        eval_list = args[1]
-    elif args:
-        sys.exit(__doc__)
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0],
+        epilog=__doc__[__doc__.index("Everything comes"):],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("cache", metavar="CACHE_DIR",
+                    help="the data cache to write (created if missing)")
+    ap.add_argument("--extra-voices", action="store_true",
+                    help="also write the extra voice lists for the "
+                    "fine-tuning stage (klettres-data must be installed: "
+                    "train-default.sh installs it with DAE_EXTRA_VOICES=1)")
+    ap.add_argument("--eval-list", metavar="FILE",
+                    help="also write the evaluation sources to FILE "
+                    "(bench/eval-sources.txt)")
+    opts = ap.parse_args()
+    cache = os.path.abspath(opts.cache)
+    eval_list = opts.eval_list
+    extra = opts.extra_voices
     os.makedirs(cache, exist_ok=True)
 
     log("decoding asterisk G.722 prompts to 16 kHz WAV")
