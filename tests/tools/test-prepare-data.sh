@@ -1,7 +1,6 @@
 #!/bin/sh
-# Tests the command line of models/prepare-data.py (the options only: a
-# real run installs nothing but decodes Debian's audio for minutes); prints
-# TAP.
+# Tests the command line of models/prepare-data.py: its options and usage
+# errors only (a real run decodes Debian's audio for minutes); prints TAP.
 #
 # Usage: tests/tools/test-prepare-data.sh PATH/TO/prepare-data.py
 # Runs it with Debian's /usr/bin/python3 (its shebang), which has numpy.
